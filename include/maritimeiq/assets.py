@@ -1,0 +1,9 @@
+"""Airflow Assets naming the lake tables DAGs produce and consume.
+
+Names are logical (``maritime.<layer>.<table>``); physical locations come from the
+platform configuration at run time, so nothing is read when a DAG file is parsed.
+"""
+
+from airflow.sdk import Asset
+
+REFERENCE_PORTS = Asset(name="maritime.reference.ports", uri="maritime://lake/reference/ports")

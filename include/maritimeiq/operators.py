@@ -1,0 +1,41 @@
+"""Operators shared by the platform's DAGs."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from typing import Any
+
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+
+class LakeSparkSubmitOperator(SparkSubmitOperator):
+    """spark-submit of one of the platform's job modules with the platform's Spark setup.
+
+    Master and deploy mode come from the ``spark_default`` Connection; Delta and Kafka
+    jars, driver memory and session settings from the platform configuration, resolved
+    when the task runs (never at DAG parse time).
+    """
+
+    def __init__(self, *, job_module: str, job_args: list[str] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("conn_id", "spark_default")
+        kwargs.setdefault("name", job_module.rsplit(".", 1)[-1].replace("_", "-"))
+        super().__init__(application=job_module, application_args=job_args or [], **kwargs)
+        self.job_module = job_module
+
+    def execute(self, context: Any) -> None:
+        from maritimeiq.config import get_config
+        from maritimeiq.spark import connector_jars, spark_submit_conf
+
+        config = get_config()
+        spec = importlib.util.find_spec(self.job_module)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f"Spark job module {self.job_module!r} is not installed")
+        self.application = spec.origin
+        self.conf = {**spark_submit_conf(config, app_name=self.name), **(self.conf or {})}
+        self.jars = ",".join(connector_jars())
+        self._driver_memory = config.spark.driver_memory
+        # The driver runs this interpreter, where the platform's packages are installed.
+        self.env_vars = {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+                         **(self.env_vars or {})}
+        super().execute(context)

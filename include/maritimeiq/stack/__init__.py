@@ -1,0 +1,1 @@
+"""The local stack: Kafka (KRaft), Airflow and MLflow as managed background processes."""

@@ -1,0 +1,170 @@
+"""Airflow 3 components run one by one (not `airflow standalone`, which orphans its
+children on SIGTERM): api-server, scheduler, dag-processor and triggerer.
+
+Secrets (JWT secret, API secret key, Fernet key, the admin password) are generated
+once into ``var/airflow/secrets.env`` (mode 600, git-ignored) and never committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from maritimeiq.config import PROJECT_ROOT, PlatformConfig
+from maritimeiq.stack.process import ManagedProcess, wait_until
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+PROCESSES = {name: ManagedProcess(f"airflow-{name}") for name in COMPONENTS}
+VENV_BIN = Path(sys.executable).parent
+
+
+def _home(config: PlatformConfig) -> Path:
+    return Path(config.airflow.home)
+
+
+def secrets_file(config: PlatformConfig) -> Path:
+    return _home(config) / "secrets.env"
+
+
+def passwords_file(config: PlatformConfig) -> Path:
+    return _home(config) / "passwords.json"
+
+
+def ensure_secrets(config: PlatformConfig) -> dict[str, str]:
+    """Generate the local stack's secrets on first use; reuse them afterwards."""
+    from cryptography.fernet import Fernet
+
+    path = secrets_file(config)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values = {
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
+            "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.writelines(f"{key}={value}\n" for key, value in values.items())
+    pw_path = passwords_file(config)
+    if not pw_path.exists():
+        fd = os.open(pw_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({config.airflow.admin_user: secrets.token_urlsafe(12)}, handle)
+    return dict(
+        line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#")
+    )
+
+
+def admin_password(config: PlatformConfig) -> str:
+    return json.loads(passwords_file(config).read_text())[config.airflow.admin_user]
+
+
+def connections(config: PlatformConfig) -> dict[str, str]:
+    """Airflow Connections as AIRFLOW_CONN_* variables, built from platform config."""
+    spark_master = config.spark.master
+    spark = {
+        "conn_type": "spark",
+        "host": spark_master,
+        "extra": {"deploy-mode": "client", "spark-binary": "spark-submit"},
+    }
+    kafka = {"conn_type": "kafka", "extra": config.kafka.client_config()}
+    mlflow = {"conn_type": "http", "host": config.mlflow.tracking_uri}
+    serving = {"conn_type": "generic", "host": config.serving.database_url}
+    return {
+        "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps(spark),
+        "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(kafka),
+        "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps(mlflow),
+        "AIRFLOW_CONN_SERVING_DB": json.dumps(serving),
+    }
+
+
+def airflow_env(config: PlatformConfig, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment shared by every Airflow component, the CLI wrapper and the tests."""
+    env = dict(os.environ if base is None else base)
+    home = _home(config)
+    env.update(ensure_secrets(config))
+    env.update(connections(config))
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # Two cores: a handful of concurrent tasks, one Spark job at a time per DAG.
+            "AIRFLOW__CORE__PARALLELISM": str(config.airflow.parallelism),
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(config.airflow.parallelism),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{config.airflow.admin_user}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(config)),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{config.airflow.api_url}/execution/",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": config.airflow.sql_alchemy_conn(),
+            "AIRFLOW__API__HOST": config.airflow.api_host,
+            "AIRFLOW__API__PORT": str(config.airflow.api_port),
+            "AIRFLOW__API__BASE_URL": config.airflow.api_url,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    return env
+
+
+def env_script(config: PlatformConfig) -> str:
+    """Shell exports so `airflow ...` in a terminal talks to the local stack."""
+    env = airflow_env(config, base={})
+    lines = ["# Generated by `maritime up`: source it to use the airflow CLI on the local stack."]
+    lines += [f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items()) if key != "PATH"]
+    lines.append(f'export PATH={shlex.quote(str(VENV_BIN))}:"$PATH"')
+    return "\n".join(lines) + "\n"
+
+
+def migrate(config: PlatformConfig) -> None:
+    env = airflow_env(config)
+    _home(config).mkdir(parents=True, exist_ok=True)
+    (PROJECT_ROOT / "var" / "env.sh").write_text(env_script(config))
+    result = subprocess.run(
+        [str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def start(config: PlatformConfig) -> None:
+    migrate(config)
+    env = airflow_env(config)
+    for name, process in PROCESSES.items():
+        process.start([str(VENV_BIN / "airflow"), name], env)
+    wait_until(lambda: health(config) is not None, timeout=180, what="Airflow API server",
+               process=PROCESSES["api-server"])
+    wait_until(lambda: _scheduler_healthy(config), timeout=120, what="Airflow scheduler",
+               process=PROCESSES["scheduler"])
+
+
+def stop() -> list[str]:
+    # Scheduler first so it hands no new work to executors while the rest stops.
+    order = ["scheduler", "triggerer", "dag-processor", "api-server"]
+    return [name for name in order if PROCESSES[name].stop(timeout=45)]
+
+
+def health(config: PlatformConfig) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"{config.airflow.api_url}/api/v2/monitor/health", timeout=5) as resp:
+            return json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def _scheduler_healthy(config: PlatformConfig) -> bool:
+    status = health(config)
+    return bool(status) and status.get("scheduler", {}).get("status") == "healthy"

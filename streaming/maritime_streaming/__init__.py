@@ -1,0 +1,1 @@
+"""Streaming layer: AIS and sensor producers to Kafka, Kafka-to-Bronze workers."""

@@ -1,0 +1,90 @@
+"""The local stack as a user meets it: `maritime up`, a locked-down Airflow API, MLflow,
+and `maritime down` leaving no process behind. Runs last (see conftest)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from maritimeiq.config import PROJECT_ROOT
+from maritimeiq.stack import airflow as airflow_stack
+from maritimeiq.stack.airflow_api import AirflowClient
+
+pytestmark = [pytest.mark.integration, pytest.mark.stack_lifecycle]
+MARITIME = str(Path(sys.executable).parent / "maritime")
+
+
+def _status_code(url: str, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stack_processes() -> list[str]:
+    """Command lines of live processes that belong to this checkout's stack."""
+    markers = (str(PROJECT_ROOT / "var"), str(PROJECT_ROOT / ".venv" / "bin" / "airflow"),
+               str(PROJECT_ROOT / ".venv" / "bin" / "mlflow"))
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if state != "Z" and any(marker in cmdline for marker in markers):
+            found.append(f"{entry.name}: {cmdline[:200]}")
+    return found
+
+
+def test_stack_up_secured_then_down_leaves_nothing(platform_config):
+    if airflow_stack.PROCESSES["api-server"].running():
+        pytest.skip("a developer stack is running; this test owns the stack's whole lifecycle")
+
+    up = subprocess.run([MARITIME, "up"], capture_output=True, text=True, timeout=600)
+    assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+    status = subprocess.run([MARITIME, "status", "--json"], capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0, status.stdout
+    assert all(component["healthy"] for component in json.loads(status.stdout).values())
+
+    api = platform_config.airflow.api_url
+    # Login required: no token, no data; the health endpoint stays open for probes.
+    assert _status_code(f"{api}/api/v2/dags") == 401
+    assert _status_code(f"{api}/api/v2/monitor/health") == 200
+    client = AirflowClient(api, platform_config.airflow.admin_user, airflow_stack.admin_password(platform_config))
+    client.wait_for_dag("reference_data")
+    assert client.import_errors() == []
+    dag_ids = {dag["dag_id"] for dag in client.get("/api/v2/dags")["dags"]}
+    expected = {p.stem for p in (PROJECT_ROOT / "dags").glob("*.py") if not p.name.startswith("_")}
+    assert expected <= dag_ids
+    with pytest.raises(Exception, match="401"):
+        AirflowClient(api, platform_config.airflow.admin_user, "wrong-password")
+
+    assert _status_code(f"{platform_config.mlflow.tracking_uri}/health") == 200
+    assert _status_code(
+        f"{platform_config.mlflow.tracking_uri}/api/2.0/mlflow/registered-models/search?max_results=1"
+    ) == 200
+
+    down = subprocess.run([MARITIME, "down"], capture_output=True, text=True, timeout=600)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert _stack_processes() == []
+    assert not any(_port_open(port) for port in (9092, 9093, platform_config.airflow.api_port,
+                                                 platform_config.mlflow.port))

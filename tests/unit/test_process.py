@@ -1,0 +1,81 @@
+"""ManagedProcess must stop a service together with everything it forked."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+
+from maritimeiq.stack import process as process_mod
+from maritimeiq.stack.process import ManagedProcess, wait_until
+
+
+@pytest.fixture
+def isolated_dirs(tmp_path, monkeypatch):
+    monkeypatch.setattr(process_mod, "RUN_DIR", tmp_path / "run")
+    monkeypatch.setattr(process_mod, "LOG_DIR", tmp_path / "log")
+    return tmp_path
+
+
+# A parent that forks a child which ignores SIGTERM, like a worker mid-task.
+FORKING_SERVICE = """
+import os, signal, sys, time
+child = os.fork()
+if child == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("child", os.getpid(), flush=True)
+    time.sleep(600)
+    sys.exit(0)
+print("parent", os.getpid(), flush=True)
+time.sleep(600)
+"""
+
+
+def _pids_from_log(proc: ManagedProcess) -> dict[str, int]:
+    pids: dict[str, int] = {}
+    for line in proc.log_file.read_text().splitlines():
+        role, pid = line.split()
+        pids[role] = int(pid)
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_stop_kills_the_whole_process_group(isolated_dirs):
+    proc = ManagedProcess("forking-service")
+    pid = proc.start([sys.executable, "-c", FORKING_SERVICE], dict(os.environ))
+    assert proc.pid() == pid
+    wait_until(lambda: proc.log_file.exists() and len(proc.log_file.read_text().split()) == 4,
+               timeout=10, what="forking service")
+    pids = _pids_from_log(proc)
+
+    assert proc.stop(timeout=1.0) is True
+    assert not _alive(pids["parent"])
+    assert not _alive(pids["child"]), "SIGTERM-immune child must be SIGKILLed"
+    assert not proc.pid_file.exists()
+    assert proc.stop() is False  # stopping a stopped service is a no-op
+
+
+def test_start_is_idempotent_while_running(isolated_dirs):
+    proc = ManagedProcess("sleeper")
+    first = proc.start([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ))
+    try:
+        assert proc.start([sys.executable, "-c", "raise SystemExit(1)"], dict(os.environ)) == first
+    finally:
+        proc.stop(timeout=5)
+
+
+def test_wait_until_reports_a_dead_service_with_its_log(isolated_dirs):
+    proc = ManagedProcess("crasher")
+    proc.start([sys.executable, "-c", "print('port already in use'); raise SystemExit(3)"], dict(os.environ))
+    time.sleep(0.5)
+    with pytest.raises(RuntimeError, match="port already in use"):
+        wait_until(lambda: False, timeout=10, what="crasher", process=proc)
