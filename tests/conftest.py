@@ -3,6 +3,7 @@ isolated Airflow home. Services the suite starts are stopped when it ends."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
@@ -16,6 +17,9 @@ _AIRFLOW_TEST_HOME = tempfile.mkdtemp(prefix="maritime-airflow-test-")
 os.environ["AIRFLOW_HOME"] = _AIRFLOW_TEST_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
+
+# py4j logs from finalizers after pytest has closed its capture streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

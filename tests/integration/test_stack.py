@@ -37,13 +37,32 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _own_descendants() -> set[int]:
+    """This test process and what it forked (the suite's Spark JVM names var/jars too)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+    own = {os.getpid()}
+    grew = True
+    while grew:
+        children = {pid for pid, ppid in parents.items() if ppid in own} - own
+        own |= children
+        grew = bool(children)
+    return own
+
+
 def _stack_processes() -> list[str]:
     """Command lines of live processes that belong to this checkout's stack."""
+    own = _own_descendants()
     markers = (str(PROJECT_ROOT / "var"), str(PROJECT_ROOT / ".venv" / "bin" / "airflow"),
                str(PROJECT_ROOT / ".venv" / "bin" / "mlflow"))
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit() or int(entry.name) in own:
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
