@@ -70,6 +70,7 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("eta", "string", doc="ETA as broadcast, `MM-DDTHH:MM` (no year in AIS)"),
         Field("ais_class", "string", doc="`A` or `B`"),
         Field("part_number", "int", doc="message 24 part: 0 = A (name), 1 = B (type, call sign, size)"),
+        Field("ship_category", "string", doc="IMO CII ship type, e.g. `bulk_carrier`, `container_ship` (simulator and registries only)"),
         Field("dwt_t", "double", "tonnes", doc="deadweight (simulator and registries only)"),
         Field("gt", "double", "GT", doc="gross tonnage (simulator and registries only)"),
         Field("service_speed_kn", "double", "knots"),

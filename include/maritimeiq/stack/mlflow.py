@@ -34,7 +34,14 @@ def start(config: PlatformConfig) -> None:
         "--serve-artifacts",
         "--workers", "1",
     ]
-    SERVER.start(argv, {**os.environ, "MLFLOW_TRACKING_URI": config.mlflow.tracking_uri})
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": config.mlflow.tracking_uri,
+        # The server's job runner (GenAI evaluation jobs) starts seven huey consumers,
+        # ~1 GiB idle; the platform's tracking and registry use needs none of them.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    SERVER.start(argv, env)
     wait_until(lambda: is_ready(config), timeout=120, what="MLflow server", process=SERVER)
 
 
