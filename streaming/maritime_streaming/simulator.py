@@ -220,6 +220,9 @@ class FleetSimulator:
                 voyage_n += 1
                 voyage_id = f"{v.mmsi}-{voyage_n:04d}-{_iso(departure_scheduled)[:10]}"
                 now = departure
+                yield from self._fuel_due(v, now, next_fuel_day, day_totals)
+                if now.date() > next_fuel_day:
+                    next_fuel_day = now.date()
                 distance = haversine_nm(origin.lat, origin.lon, destination.lat, destination.lon)
                 eta_scheduled = departure_scheduled + timedelta(hours=distance / v.service_speed)
                 yield make_event("voyage_event", "simulator", now, mmsi=v.mmsi, voyage_id=voyage_id,
