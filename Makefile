@@ -63,6 +63,8 @@ test-integration: setup
 	$(BIN)/pytest -m integration
 
 bench: setup  ## benchmarks; results go to BENCHMARKS.md by hand with the machine described
+	$(BIN)/maritime up kafka
+	$(BIN)/python bench/producer_throughput.py
 	$(BIN)/python bench/stack_footprint.py
 
 clean: down  ## remove all local state (lake, broker data, Airflow and MLflow homes)

@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timezone
 
 from maritimeiq.config import PROJECT_ROOT, PlatformConfig, get_config
+from maritimeiq.events import markdown
 from maritimeiq.stack import airflow as airflow_stack
 from maritimeiq.stack import kafka as kafka_stack
 from maritimeiq.stack import mlflow as mlflow_stack
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="bring the stack up and run the main pipeline")
     sub.add_parser("topics", help="apply topic definitions to the configured cluster")
     sub.add_parser("env", help="print shell exports for the airflow CLI")
+    sub.add_parser("schemas", help="print the canonical event schemas as Markdown")
     args = parser.parse_args(argv)
 
     config = get_config()
@@ -148,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         print(apply_topics(config.kafka))
     elif args.command == "env":
         sys.stdout.write(airflow_stack.env_script(config))
+    elif args.command == "schemas":
+        sys.stdout.write(markdown())
     return 0
 
 

@@ -246,7 +246,8 @@ class FleetSimulator:
             t = now
             while sailed < distance and t < self.end:
                 wind = self._wind(v, t)
-                sog = max(3.0, speed - 0.08 * max(0.0, wind - 15.0) + rng.gauss(0, 0.3))
+                # Reported with AIS resolution (0.1 kn); the interval and the track use the same value.
+                sog = round(max(3.0, speed - 0.08 * max(0.0, wind - 15.0) + rng.gauss(0, 0.3)), 1)
                 window_end = t + timedelta(minutes=10)
                 fix_times = self._fix_times(v, t, window_end, sog=sog)
                 if not fix_times:  # reporting interval longer than the window: carry on sailing
@@ -256,6 +257,9 @@ class FleetSimulator:
                     continue
                 for fix_time in fix_times:
                     step_h = (fix_time - t).total_seconds() / 3600.0
+                    if sailed + sog * step_h >= distance:  # the berth is reached between two reports
+                        step_h = (distance - sailed) / sog
+                        fix_time = t + timedelta(hours=step_h)
                     sailed = min(distance, sailed + sog * step_h)
                     lat, lon = intermediate_point(origin.lat, origin.lon, destination.lat, destination.lon,
                                                   sailed / distance if distance else 1.0)
@@ -312,7 +316,7 @@ class FleetSimulator:
                   status: int) -> dict[str, Any]:
         return make_event("ais_position", "simulator", when, mmsi=v.mmsi, msg_type=1 if v.ais_class == "A" else 18,
                           ais_class=v.ais_class, latitude=round(lat, 6), longitude=round(lon, 6),
-                          sog_kn=round(sog, 1), cog_deg=None if cog is None else round(cog, 1),
+                          sog_kn=sog, cog_deg=None if cog is None else round(cog, 1),
                           heading_deg=None if cog is None else int(round(cog)) % 360,
                           nav_status=status if v.ais_class == "A" else None, position_accuracy=True,
                           utc_second=when.second)

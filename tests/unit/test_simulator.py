@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+
+import pytest
+
+from maritime_streaming.simulator import FUEL_REPORT_MIN_GT, FleetSimulator, RawRecord
+from maritimeiq.events import validate
+from maritimeiq.geo import haversine_nm
+
+
+def _t(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def three_days():
+    sim = FleetSimulator(vessels=60, hours=72, seed=11, interval_scale=20)
+    return sim, list(sim.events())
+
+
+def test_same_seed_same_events_other_seed_other_events():
+    def run(seed):
+        return [json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e)
+                for e in FleetSimulator(vessels=8, hours=12, seed=seed, bad_rate=0.05, interval_scale=10).events()]
+    first, again, other = run(5), run(5), run(6)
+    assert first == again
+    assert first != other
+
+
+def test_every_event_is_valid_and_in_time_order(three_days):
+    _, events = three_days
+    assert all(validate(e) == [] for e in events)
+    times = [e["event_time"] for e in events]
+    assert times == sorted(times)
+    assert Counter(e["event_type"] for e in events).keys() >= {
+        "ais_position", "vessel_static", "environmental_reading", "voyage_event", "fuel_report", "maintenance_event"}
+
+
+def test_fleet_particulars_are_plausible(three_days):
+    sim, _ = three_days
+    mmsis = [v.mmsi for v in sim.fleet]
+    assert len(set(mmsis)) == len(mmsis) and all(len(m) == 9 and 201 <= int(m[:3]) <= 775 for m in mmsis)
+    for vessel in sim.fleet:
+        if vessel.imo is not None:  # IMO check digit: weighted sum of the first six digits mod 10
+            digits = [int(d) for d in str(vessel.imo)]
+            assert sum(d * w for d, w in zip(digits[:6], range(7, 1, -1))) % 10 == digits[6]
+        if vessel.ais_class == "A":
+            assert vessel.mcr_kw > 1000 and vessel.dwt > 1000 and 10 <= vessel.service_speed <= 25
+
+
+def test_positions_move_at_the_reported_speed(three_days):
+    _, events = three_days
+    tracks = defaultdict(list)
+    for e in events:
+        if e["event_type"] == "ais_position":
+            tracks[e["mmsi"]].append(e)
+    checked = 0
+    for fixes in tracks.values():
+        for a, b in zip(fixes, fixes[1:]):
+            hours = (_t(b["event_time"]) - _t(a["event_time"])).total_seconds() / 3600
+            if a["sog_kn"] > 5 and b["sog_kn"] > 5 and hours > 0:
+                implied = haversine_nm(a["latitude"], a["longitude"], b["latitude"], b["longitude"]) / hours
+                assert implied == pytest.approx(b["sog_kn"], rel=0.05, abs=0.3)
+                checked += 1
+    assert checked > 1000
+
+
+def test_reporting_intervals_follow_itu_rates():
+    sim = FleetSimulator(vessels=30, hours=6, seed=3, interval_scale=1)
+    by_vessel = defaultdict(list)
+    for e in sim.events():
+        if e["event_type"] == "ais_position":
+            by_vessel[e["mmsi"]].append(e)
+    seen = Counter()
+    for fixes in by_vessel.values():
+        # Triples, so that the last report of a leg (sent on reaching the berth) is left out.
+        for a, b, c in zip(fixes, fixes[1:], fixes[2:]):
+            gap = (_t(b["event_time"]) - _t(a["event_time"])).total_seconds()
+            if c["nav_status"] != b["nav_status"]:
+                continue
+            if a["ais_class"] == "A" and a["nav_status"] == 5 and b["nav_status"] == 5:
+                assert gap == 180; seen["moored"] += 1
+            elif a["ais_class"] == "A" and a["nav_status"] == 0 and b["nav_status"] == 0 and b["sog_kn"] <= 14:
+                assert gap == 10; seen["slow"] += 1
+            elif a["ais_class"] == "A" and a["nav_status"] == 0 and 14 < b["sog_kn"] <= 23:
+                assert gap == 6; seen["fast"] += 1
+    assert seen["moored"] and seen["slow"] and seen["fast"]
+
+
+def test_degradation_leads_to_recorded_maintenance(three_days):
+    _, events = three_days
+    maintenance = [e for e in events if e["event_type"] == "maintenance_event"]
+    assert len(maintenance) >= 5
+    readings = defaultdict(list)
+    for e in events:
+        if e["event_type"] == "environmental_reading" and e["engine_load_pct"] > 50:
+            readings[e["mmsi"]].append(e)
+    # Before a corrective event the engine vibrates harder than right after it.
+    rises = 0
+    for event in (m for m in maintenance if m["kind"] == "corrective"):
+        series = readings[event["mmsi"]]
+        before = [r["vibration_rms_mm_s"] for r in series if r["event_time"] < event["event_time"]][-4:]
+        after = [r["vibration_rms_mm_s"] for r in series if r["event_time"] > event["event_time"]][:4]
+        if len(before) == 4 and len(after) == 4:
+            rises += sum(before) / 4 > sum(after) / 4 + 2.0
+    assert rises >= 3
+
+
+def test_voyages_and_fuel_reports(three_days):
+    sim, events = three_days
+    voyages = defaultdict(list)
+    for e in events:
+        if e["event_type"] == "voyage_event":
+            voyages[e["voyage_id"]].append(e["kind"])
+    assert any(kinds == ["departure", "arrival"] for kinds in voyages.values())
+    late = [e for e in events if e["event_type"] == "voyage_event" and e["kind"] == "arrival"
+            and _t(e["actual_time"]) > _t(e["scheduled_time"])]
+    assert late
+    reporting = {v.mmsi for v in sim.fleet if v.files_fuel_reports}
+    assert all(v.gt >= FUEL_REPORT_MIN_GT for v in sim.fleet if v.files_fuel_reports)
+    reports = [e for e in events if e["event_type"] == "fuel_report"]
+    assert {r["mmsi"] for r in reports} <= reporting and reports
+    assert {r["report_date"] for r in reports} <= {"2026-11-01", "2026-11-02"}
+    assert all(r["fuel_consumed_t"] > 0 for r in reports)
+
+
+def test_bad_records_are_injected_at_the_requested_rate():
+    clean = list(FleetSimulator(vessels=20, hours=12, seed=9, interval_scale=10).events())
+    dirty = list(FleetSimulator(vessels=20, hours=12, seed=9, interval_scale=10, bad_rate=0.05).events())
+    corrupt = [r for r in dirty if isinstance(r, RawRecord)]
+    assert corrupt
+    for record in corrupt:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(record.value)
+    valid = [e for e in dirty if isinstance(e, dict)]
+    out_of_range = [e for e in valid if e["event_type"] == "ais_position" and e["latitude"] and e["latitude"] > 90]
+    assert out_of_range
+    times = [e["event_time"] for e in valid]
+    assert times != sorted(times), "late and out-of-order events arrive after later ones"
+    keys = Counter(json.dumps(e, sort_keys=True) for e in valid)
+    assert any(n > 1 for n in keys.values()), "duplicates are sent twice"
+    # One bad kind in five is corrupt JSON: about 1 % of records at a 5 % bad rate.
+    assert 0.005 < len(corrupt) / len(clean) < 0.02
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError):
+        FleetSimulator(vessels=0)
+    with pytest.raises(ValueError):
+        FleetSimulator(bad_rate=1.5)
