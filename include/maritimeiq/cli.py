@@ -77,9 +77,37 @@ def airflow_client(config: PlatformConfig) -> AirflowClient:
     )
 
 
+DEMO_FLEET = {"vessels": 200, "hours": 72, "seed": 42, "bad_rate": 0.01, "interval_scale": 30,
+              "start": "2026-11-01T00:00:00+00:00"}
+
+
+def produce_demo_fleet(config: PlatformConfig) -> dict[str, int]:
+    """Simulate the demo fleet into Kafka once; a marker keeps reruns from producing it twice."""
+    from maritime_streaming.producer import KafkaSink, StopFlag, pump
+    from maritime_streaming.simulator import FleetSimulator
+
+    marker = PROJECT_ROOT / "var" / "demo" / "fleet.json"
+    if marker.exists():
+        recorded = json.loads(marker.read_text())
+        if recorded["fleet"] == DEMO_FLEET:
+            _say("demo fleet already in Kafka (var/demo/fleet.json); not producing it again")
+            return recorded["delivered"]
+    params = {**DEMO_FLEET, "start": datetime.fromisoformat(DEMO_FLEET["start"])}
+    _say(f"simulating {DEMO_FLEET['vessels']} vessels for {DEMO_FLEET['hours']} h into Kafka ...")
+    sink = KafkaSink(config.kafka)
+    pump(FleetSimulator(**params).events(), sink, stop=StopFlag())
+    report = sink.close()
+    if report["failed"] or report["undelivered_at_exit"]:
+        raise RuntimeError(f"demo fleet not fully delivered: {report}")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"fleet": DEMO_FLEET, "delivered": report["delivered"]}, indent=2))
+    return report["delivered"]
+
+
 def demo(config: PlatformConfig) -> int:
     """The platform's main job on the embedded default: stack up, pipeline run, summary."""
     up(config, set(STACK_COMPONENTS))
+    delivered = produce_demo_fleet(config)
     client = airflow_client(config)
     _say(f"waiting for the dag-processor to register {DEMO_DAG} ...")
     client.wait_for_dag(DEMO_DAG)
@@ -102,6 +130,8 @@ def demo(config: PlatformConfig) -> int:
     print(f"  Kafka         {config.kafka.bootstrap_servers} "
           f"({len(config.kafka.all_topics())} topics; `kafka-topics --bootstrap-server "
           f"{config.kafka.bootstrap_servers} --list`)")
+    for topic, count in sorted(delivered.items()):
+        print(f"    {topic:34} {count:>9,} simulated records")
     print(f"  Airflow UI    {config.airflow.api_url}  user {config.airflow.admin_user}, "
           f"password in {airflow_stack.passwords_file(config)}")
     print(f"  MLflow        {config.mlflow.tracking_uri}")

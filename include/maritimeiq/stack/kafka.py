@@ -152,7 +152,8 @@ def is_ready(config: PlatformConfig) -> bool:
         socket.create_connection((host, port), timeout=2).close()
     except OSError:
         return False
-    admin = AdminClient(config.kafka.client_config())
+    # log_level 4: warnings only, not the informational purge note when the probe closes.
+    admin = AdminClient(config.kafka.client_config(log_level=4))
     try:
         metadata = admin.list_topics(timeout=3)
     except Exception:  # noqa: BLE001 - any client error means "not ready yet"
