@@ -15,11 +15,11 @@ from maritimeiq.stack import airflow as airflow_stack
 from maritimeiq.stack import kafka as kafka_stack
 from maritimeiq.stack import mlflow as mlflow_stack
 from maritimeiq.stack.airflow_api import AirflowClient
-from maritimeiq.stack.process import ManagedProcess
+from maritimeiq.stack.process import ManagedProcess, wait_until
 from maritimeiq.topics import apply_topics
 
 DEMO_DAG = "reference_data"
-STACK_COMPONENTS = ("kafka", "mlflow", "airflow")
+STACK_COMPONENTS = ("kafka", "bronze", "mlflow", "airflow")
 
 
 def _say(message: str) -> None:
@@ -34,6 +34,15 @@ def up(config: PlatformConfig, components: set[str]) -> None:
         changes = apply_topics(config.kafka)
         _say(f"topics: created {changes.created or 'none'}, partitions added {changes.partitions_added or 'none'}, "
              f"configs updated {changes.configs_updated or 'none'}")
+    if "bronze" in components:
+        from maritime_streaming import supervisor as bronze
+
+        _say(f"Kafka-to-Bronze streaming worker into {config.lake.table_path('bronze', '')} ...")
+        if bronze.SUPERVISOR.running():
+            wait_until(lambda: bronze.metrics_up(config.bronze.metrics_port), timeout=180, what="Bronze worker",
+                              process=bronze.SUPERVISOR)
+        else:
+            bronze.start([])
     if "mlflow" in components:
         _say(f"MLflow tracking server on {config.mlflow.tracking_uri} ...")
         mlflow_stack.start(config)
@@ -44,7 +53,11 @@ def up(config: PlatformConfig, components: set[str]) -> None:
 
 
 def down() -> None:
+    from maritime_streaming import supervisor as bronze
+
     stopped = airflow_stack.stop()
+    if bronze.stop():
+        stopped.append("bronze-worker")
     if mlflow_stack.stop():
         stopped.append("mlflow")
     if kafka_stack.stop():
@@ -53,11 +66,14 @@ def down() -> None:
 
 
 def status(config: PlatformConfig) -> dict[str, dict]:
+    from maritime_streaming import supervisor as bronze
+
     processes: list[ManagedProcess] = [
-        kafka_stack.BROKER, mlflow_stack.SERVER, *airflow_stack.PROCESSES.values()
+        kafka_stack.BROKER, bronze.SUPERVISOR, mlflow_stack.SERVER, *airflow_stack.PROCESSES.values()
     ]
     report = {p.name: {"pid": p.pid(), "log": str(p.log_file)} for p in processes}
     report["kafka"]["healthy"] = report["kafka"]["pid"] is not None and kafka_stack.is_ready(config)
+    report["bronze-worker"]["healthy"] = report["bronze-worker"]["pid"] is not None and bronze.metrics_up(config.bronze.metrics_port)
     report["mlflow"]["healthy"] = report["mlflow"]["pid"] is not None and mlflow_stack.is_ready(config)
     health = airflow_stack.health(config) or {}
     component_health = {
@@ -145,8 +161,8 @@ def demo(config: PlatformConfig) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="maritime", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    up_parser = sub.add_parser("up", help="start Kafka, MLflow and Airflow")
-    up_parser.add_argument("components", nargs="*", metavar="{kafka,mlflow,airflow}",
+    up_parser = sub.add_parser("up", help="start Kafka, the Bronze worker, MLflow and Airflow")
+    up_parser.add_argument("components", nargs="*", metavar="{kafka,bronze,mlflow,airflow}",
                            help="start only these (default: all)")
     sub.add_parser("down", help="stop every process the stack started")
     status_parser = sub.add_parser("status", help="health of each component")

@@ -62,6 +62,14 @@ class KafkaConfig(BaseModel):
         return [*self.topics, *dead_letters]
 
 
+class BronzeConfig(BaseModel):
+    trigger_seconds: float = 30.0
+    max_offsets_per_trigger: int = 500_000
+    fail_on_data_loss: bool = True
+    consumer_group: str = "maritime-platform-consumers"
+    metrics_port: int = 9464
+
+
 class SparkConfig(BaseModel):
     master: str = "local[*]"
     driver_memory: str = "4g"
@@ -110,6 +118,7 @@ class ServingConfig(BaseModel):
 
 class PlatformConfig(BaseModel):
     kafka: KafkaConfig
+    bronze: BronzeConfig = BronzeConfig()
     spark: SparkConfig
     lake: LakeConfig
     airflow: AirflowConfig

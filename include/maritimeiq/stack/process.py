@@ -67,13 +67,17 @@ class ManagedProcess:
         self.pid_file.write_text(str(proc.pid))
         return proc.pid
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        """SIGTERM the process group, SIGKILL what is left after ``timeout``."""
+    def stop(self, timeout: float = 30.0, leader_only: bool = False) -> bool:
+        """SIGTERM the process group (or only its leader, which then stops its children in
+        order), SIGKILL whatever of the group is left after ``timeout``."""
         pid = self.pid()
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
-        _signal_group(pid, signal.SIGTERM)
+        if leader_only:
+            os.kill(pid, signal.SIGTERM)
+        else:
+            _signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and _group_alive(pid):
             time.sleep(0.2)
