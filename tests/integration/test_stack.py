@@ -8,8 +8,10 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,39 @@ def _stack_processes() -> list[str]:
     return found
 
 
+def _bronze_lands_and_commits(config) -> None:
+    """Alerts produced now reach Bronze: the worker's group offsets and metrics show them."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from maritime_streaming.producer import KafkaSink
+    from maritimeiq.events import make_event
+
+    sink = KafkaSink(config.kafka)
+    for n in range(5):
+        sink.event(make_event("alert", "test", datetime.now(timezone.utc), alert_id=f"stack-test-{n}",
+                              severity="P3", title="stack test"))
+    assert sink.close()["delivered"]["maritime.alerts"] == 5
+    consumer = Consumer(config.kafka.client_config(**{"group.id": config.bronze.consumer_group}))
+    try:
+        partitions = consumer.list_topics("maritime.alerts", timeout=10).topics["maritime.alerts"].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition("maritime.alerts", p), timeout=10)[1]
+                for p in partitions}
+        filled = [TopicPartition("maritime.alerts", p) for p, end in ends.items() if end > 0]
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            committed = {tp.partition: tp.offset for tp in consumer.committed(filled, timeout=10)}
+            if all(committed[p.partition] == ends[p.partition] for p in filled):
+                break
+            time.sleep(3)
+        else:
+            raise AssertionError(f"bronze worker did not commit {ends}, committed {committed}")
+    finally:
+        consumer.close()
+    with urllib.request.urlopen(f"http://127.0.0.1:{config.bronze.metrics_port}/metrics", timeout=10) as resp:
+        metrics = resp.read().decode()
+    assert 'bronze_rows_total{topic="maritime.alerts"}' in metrics
+
+
 def test_stack_up_secured_then_down_leaves_nothing(platform_config):
     if airflow_stack.PROCESSES["api-server"].running():
         pytest.skip("a developer stack is running; this test owns the stack's whole lifecycle")
@@ -101,6 +136,8 @@ def test_stack_up_secured_then_down_leaves_nothing(platform_config):
     assert _status_code(
         f"{platform_config.mlflow.tracking_uri}/api/2.0/mlflow/registered-models/search?max_results=1"
     ) == 200
+
+    _bronze_lands_and_commits(platform_config)
 
     down = subprocess.run([MARITIME, "down"], capture_output=True, text=True, timeout=600)
     assert down.returncode == 0, down.stdout + down.stderr
