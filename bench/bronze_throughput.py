@@ -160,7 +160,8 @@ def main() -> None:
     window = f"seq < {warmup + measured}"
     latencies = spark.sql("""
         SELECT r.seq, unix_millis(v.timestamp) - CAST(r.sent_ms AS BIGINT) AS latency_ms
-        FROM rows r JOIN adds a ON r.file_path LIKE concat('%', a.file) JOIN v ON v.version = a.version
+        FROM rows r JOIN adds a ON substring_index(r.file_path, '/', -1) = substring_index(a.file, '/', -1)
+        JOIN v ON v.version = a.version
     """)
     for label, rows in (("steady window", latencies.where(window)), ("including the final batches", latencies)):
         result = rows.selectExpr("percentile_approx(latency_ms, 0.5) AS p50", "percentile_approx(latency_ms, 0.99) AS p99",

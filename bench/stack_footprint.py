@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from maritime_streaming import supervisor as bronze
 from maritimeiq.stack import airflow as airflow_stack
 from maritimeiq.stack import kafka as kafka_stack
 from maritimeiq.stack import mlflow as mlflow_stack
@@ -45,7 +46,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=60.0)
     args = parser.parse_args()
 
-    processes = [kafka_stack.BROKER, mlflow_stack.SERVER, *airflow_stack.PROCESSES.values()]
+    processes = [kafka_stack.BROKER, bronze.SUPERVISOR, mlflow_stack.SERVER, *airflow_stack.PROCESSES.values()]
     started_here = not all(p.running() for p in processes)
     if started_here:
         t0 = time.monotonic()
