@@ -1,0 +1,135 @@
+"""Bronze → Silver for AIS positions: parse, validate by named rules, tag MMSI classes,
+drop duplicates.
+
+The transform is pure: Bronze rows of `maritime.ais.data` in, one row per position
+event out with `rule_violations` (empty when valid) and `is_duplicate`. Loading splits
+them into Silver, quarantine and the duplicate count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from maritimeiq.events import spark_schema
+from maritimeiq.geo import EARTH_RADIUS_KM, KM_PER_NM
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+
+@dataclass(frozen=True)
+class AisRules:
+    # ITU-R M.1371: SOG is coded 0-102.2 kn (102.3 = not available, already null).
+    max_sog_kn: float = 102.2
+    # Merchant ships do not sustain 50 kn; high-speed craft (ship types 40-49) may.
+    implausible_sog_kn: float = 50.0
+    # Implied speed between consecutive fixes (AISdb uses 50 kn); short hops are exempt
+    # because position noise dominates them (GFW segmenter's distance slack).
+    max_implied_speed_kn: float = 50.0
+    implied_speed_min_distance_nm: float = 1.0
+    # Event time may run ahead of ingest by clock error only; before 2000 there was no AIS.
+    future_tolerance_minutes: int = 60
+    earliest_event_time: str = "2000-01-01 00:00:00"
+
+
+def mmsi_class(mmsi: Column) -> Column:
+    """ITU-R M.585 MMSI classes; ship stations have a MID of 201-775 as first digits."""
+    from pyspark.sql import functions as F
+
+    mid = mmsi.substr(1, 3).cast("int")
+    return (F.when(~F.coalesce(mmsi.rlike("^[0-9]{9}$"), F.lit(False)), F.lit(None))
+            .when(mmsi.startswith("00"), "coast_station")
+            .when(mmsi.startswith("111"), "sar_aircraft")
+            .when(mmsi.startswith("970"), "ais_sart")
+            .when(mmsi.startswith("972"), "man_overboard")
+            .when(mmsi.startswith("974"), "epirb_ais")
+            .when(mmsi.startswith("98"), "craft_of_parent_ship")
+            .when(mmsi.startswith("99"), "aid_to_navigation")
+            .when(mid.between(201, 775), "ship")
+            .otherwise("other"))
+
+
+def haversine_nm(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    p1, p2 = F.radians(lat1), F.radians(lat2)
+    dp, dl = p2 - p1, F.radians(lon2 - lon1)
+    a = F.sin(dp / 2) ** 2 + F.cos(p1) * F.cos(p2) * F.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * F.asin(F.least(F.lit(1.0), F.sqrt(a))) / KM_PER_NM
+
+
+def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis: DataFrame | None = None
+              ) -> DataFrame:
+    """Bronze AIS rows → position events with `rule_violations` and `is_duplicate`.
+
+    `high_speed_mmsis` (column `mmsi`) lists craft allowed above the implausible-speed
+    limit (ship types 40-49 from vessel static data).
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    schema = spark_schema("ais_position")
+    parsed = bronze.select(
+        "topic", "partition", "offset", "ingest_time",
+        F.col("value").cast("string").alias("payload"),
+    ).withColumn("event", F.from_json("payload", schema, {"mode": "PERMISSIVE"}))
+    event_type = F.get_json_object("payload", "$.event_type")
+    # Other event types on the topic (static data, raw types) belong to other Silver tables.
+    positions = parsed.where(event_type.isNull() | (event_type == "ais_position")).select(
+        "topic", "partition", "offset", "ingest_time", "payload", "event.*")
+
+    if high_speed_mmsis is not None:
+        positions = positions.join(high_speed_mmsis.select("mmsi").distinct()
+                                   .withColumn("is_high_speed_craft", F.lit(True)), "mmsi", "left")
+    else:
+        positions = positions.withColumn("is_high_speed_craft", F.lit(None).cast("boolean"))
+
+    track = Window.partitionBy("mmsi").orderBy("event_time", "offset")
+    before = track.rowsBetween(Window.unboundedPreceding, -1)
+    after = track.rowsBetween(1, Window.unboundedFollowing)
+    in_range = F.col("latitude").between(-90, 90) & F.col("longitude").between(-180, 180)
+
+    def neighbour(column: str, frame, pick) -> Column:
+        return pick(F.when(in_range, F.col(column)), ignorenulls=True).over(frame)
+
+    def implied_kn(lat: Column, lon: Column, at: Column) -> tuple[Column, Column]:
+        hop_nm = haversine_nm(lat, lon, F.col("latitude"), F.col("longitude"))
+        hours = F.abs(F.col("event_time").cast("double") - at.cast("double")) / 3600.0
+        too_fast = (hop_nm > rules.implied_speed_min_distance_nm) & (
+            (hours == 0) | (hop_nm / hours > rules.max_implied_speed_kn))
+        return too_fast, lat.isNotNull()
+
+    from_prev, has_prev = implied_kn(*(neighbour(c, before, F.last) for c in ("latitude", "longitude", "event_time")))
+    to_next, has_next = implied_kn(*(neighbour(c, after, F.first) for c in ("latitude", "longitude", "event_time")))
+    # A teleport is a spike: too fast from the previous valid fix and to the next one, so
+    # neither the fix before an outlier nor the one after it is blamed. One hop cannot
+    # tell which end is wrong, so the first and last fix of a track are not judged.
+    teleport = has_prev & has_next & from_prev & to_next
+
+    checks: dict[str, Column] = {
+        "unparseable_payload": F.col("event_type").isNull(),
+        "mmsi_format": ~F.coalesce(F.col("mmsi").rlike("^[0-9]{9}$"), F.lit(False)),
+        "latitude_range": F.col("latitude").isNotNull() & ~F.col("latitude").between(-90, 90),
+        "longitude_range": F.col("longitude").isNotNull() & ~F.col("longitude").between(-180, 180),
+        "sog_range": F.col("sog_kn").isNotNull() & ~F.col("sog_kn").between(0, rules.max_sog_kn),
+        "implausible_speed": (F.col("sog_kn") > rules.implausible_sog_kn)
+        & ~F.coalesce(F.col("is_high_speed_craft"), F.lit(False)),
+        "event_time_in_future": F.col("event_time")
+        > F.col("ingest_time") + F.expr(f"INTERVAL {rules.future_tolerance_minutes} MINUTES"),
+        "event_time_too_old": F.col("event_time") < F.to_timestamp(F.lit(rules.earliest_event_time)),
+        "teleport": in_range & teleport & ~F.coalesce(F.col("is_high_speed_craft"), F.lit(False)),
+    }
+    violations = F.filter(
+        F.array(*[F.when(F.coalesce(check, F.lit(False)), F.lit(name)) for name, check in checks.items()]),
+        lambda rule: rule.isNotNull(),
+    )
+    duplicate_key = Window.partitionBy("mmsi", "event_time", "msg_type").orderBy("partition", "offset")
+    return (positions
+            .withColumn("rule_violations", violations)
+            .withColumn("mmsi_class", mmsi_class(F.col("mmsi")))
+            .withColumn("event_date", F.to_date("event_time"))
+            # Duplicates: same (MMSI, event time, message type); the earliest offset is kept.
+            .withColumn("is_duplicate", F.when(F.col("event_type").isNull(), F.lit(False))
+                        .otherwise(F.row_number().over(duplicate_key) > 1))
+            .drop("is_high_speed_craft"))

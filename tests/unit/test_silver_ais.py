@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from maritime_jobs.silver_ais import AisRules, transform
+from maritimeiq.events import make_event
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+INGEST = T0 + timedelta(minutes=5)
+BRONZE = ("key binary, value binary, topic string, partition int, offset long, kafka_timestamp timestamp, "
+          "ingest_time timestamp")
+
+
+def position(mmsi="219000001", when=T0, lat=55.0, lon=12.0, sog=10.0, msg_type=1, **extra):
+    event = make_event("ais_position", "test", when, mmsi=mmsi, msg_type=msg_type, latitude=lat, longitude=lon,
+                       sog_kn=sog)
+    return {**event, **extra}
+
+
+def bronze(spark, payloads):
+    rows = []
+    for offset, payload in enumerate(payloads):
+        value = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        rows.append((None, bytearray(value), "maritime.ais.data", 0, offset, T0.replace(tzinfo=None),
+                     INGEST.replace(tzinfo=None)))
+    return spark.createDataFrame(rows, BRONZE)
+
+
+def outcome(frame):
+    return frame.select("offset", F.array_sort("rule_violations").alias("rules"), "is_duplicate", "mmsi_class")
+
+
+def test_each_rule_is_named_and_classes_are_tagged_not_dropped(spark):
+    payloads = [
+        position(),                                                   # 0 valid
+        position(mmsi="219000002", lat=95.0),                         # 1 latitude out of range
+        position(mmsi="219000003", lon=-190.0),                       # 2 longitude out of range
+        position(mmsi="219000004", sog=60.0),                         # 3 implausible for a merchant ship
+        position(mmsi="257000005", sog=60.0),                         # 4 high-speed craft: allowed
+        position(mmsi="219000006", sog=120.0),                        # 5 beyond the AIS range
+        position(mmsi="2190", msg_type=1),                            # 6 MMSI not 9 digits
+        position(mmsi="002190047"),                                   # 7 base station: tagged
+        position(mmsi="992191234"),                                   # 8 aid to navigation: tagged
+        position(mmsi="219000009", when=INGEST + timedelta(hours=2)),  # 9 in the future
+        position(mmsi="219000010", when=datetime(1999, 12, 31, tzinfo=timezone.utc)),  # 10 before AIS
+        b'{"event_type": "ais_position", "mmsi": "2190',              # 11 corrupt JSON
+        position(mmsi="219000011", lat=None, lon=None, sog=None),     # 12 sentinels already null: valid
+        make_event("vessel_static", "test", T0, mmsi="219000001", msg_type=5),  # other stream: not here
+    ]
+    high_speed = spark.createDataFrame([("257000005",)], "mmsi string")
+    result = outcome(transform(bronze(spark, payloads), AisRules(), high_speed))
+    expected = spark.createDataFrame([
+        (0, [], False, "ship"),
+        (1, ["latitude_range"], False, "ship"),
+        (2, ["longitude_range"], False, "ship"),
+        (3, ["implausible_speed"], False, "ship"),
+        (4, [], False, "ship"),
+        (5, ["implausible_speed", "sog_range"], False, "ship"),
+        (6, ["mmsi_format"], False, None),
+        (7, [], False, "coast_station"),
+        (8, [], False, "aid_to_navigation"),
+        (9, ["event_time_in_future"], False, "ship"),
+        (10, ["event_time_too_old"], False, "ship"),
+        (11, ["mmsi_format", "unparseable_payload"], False, None),
+        (12, [], False, "ship"),
+    ], "offset long, rules array<string>, is_duplicate boolean, mmsi_class string")
+    assertDataFrameEqual(result, expected)
+
+
+def test_duplicates_keep_the_earliest_offset(spark):
+    payloads = [position(), position(sog=11.0), position(msg_type=3), position(when=T0 + timedelta(seconds=10))]
+    result = outcome(transform(bronze(spark, payloads))).select("offset", "is_duplicate")
+    # Offsets 0 and 1 share (MMSI, event time, type 1): the later one is the duplicate.
+    assertDataFrameEqual(result, spark.createDataFrame(
+        [(0, False), (1, True), (2, False), (3, False)], "offset long, is_duplicate boolean"))
+
+
+def test_teleport_flags_the_spike_not_the_fix_after_it(spark):
+    # 55.0 N -> 58.0 N is 180 nm; in ten minutes that is 1,080 kn. Back to 55.01 N ten minutes later.
+    payloads = [
+        position(when=T0, lat=55.0),
+        position(when=T0 + timedelta(minutes=10), lat=58.0),
+        position(when=T0 + timedelta(minutes=20), lat=55.01),
+        position(when=T0 + timedelta(minutes=30), lat=55.04),  # 1.8 nm in 10 min = 10.8 kn
+    ]
+    result = outcome(transform(bronze(spark, payloads))).select("offset", "rules")
+    assertDataFrameEqual(result, spark.createDataFrame(
+        [(0, []), (1, ["teleport"]), (2, []), (3, [])], "offset long, rules array<string>"))
