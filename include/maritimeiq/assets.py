@@ -7,3 +7,4 @@ platform configuration at run time, so nothing is read when a DAG file is parsed
 from airflow.sdk import Asset
 
 REFERENCE_PORTS = Asset(name="maritime.reference.ports", uri="maritime://lake/reference/ports")
+SILVER_AIS_POSITIONS = Asset(name="maritime.silver.ais_positions", uri="maritime://lake/silver/ais_positions")

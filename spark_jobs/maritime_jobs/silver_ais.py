@@ -9,6 +9,7 @@ them into Silver, quarantine and the duplicate count.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from maritimeiq.events import spark_schema
@@ -133,3 +134,128 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
             .withColumn("is_duplicate", F.when(F.col("event_type").isNull(), F.lit(False))
                         .otherwise(F.row_number().over(duplicate_key) > 1))
             .drop("is_high_speed_craft"))
+
+
+SILVER_COLUMNS = (
+    "mmsi", "event_time", "event_date", "msg_type", "ais_class", "mmsi_class", "latitude", "longitude", "sog_kn",
+    "cog_deg", "heading_deg", "rot_deg_min", "nav_status", "position_accuracy", "utc_second", "station", "source",
+    "partition", "offset", "ingest_time",
+)
+
+
+def extract(spark, bronze_path: str, start: datetime, end: datetime):
+    """The Bronze slice that arrived in [start, end): late events are promoted by the run
+    of the interval in which they arrived, whatever their event date."""
+    from pyspark.sql import functions as F
+
+    return (spark.read.format("delta").load(bronze_path)
+            .where(F.col("ingest_date").between(F.lit(start.date()), F.lit(end.date())))
+            .where((F.col("ingest_time") >= F.lit(start)) & (F.col("ingest_time") < F.lit(end))))
+
+
+def high_speed_craft(bronze_slice):
+    """MMSIs that declared ship type 40-49 (high-speed craft) in static data of the slice."""
+    from pyspark.sql import functions as F
+
+    static = bronze_slice.select(F.col("value").cast("string").alias("payload")).where(
+        F.get_json_object("payload", "$.event_type") == "vessel_static")
+    ship_type = F.get_json_object("payload", "$.ship_type").cast("int")
+    return static.where(ship_type.between(40, 49)).select(F.get_json_object("payload", "$.mmsi").alias("mmsi"))
+
+
+def load(spark, result, silver_root: str, stream_start: datetime) -> dict:
+    """MERGE valid rows and quarantined rows by their keys; record the run's data quality.
+
+    Every count is computed against the source offsets, so rerunning an interval writes
+    the same rows and the same quality record again."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    result = result.cache()
+    positions_path, quarantine_path, quality_path = (
+        f"{silver_root}/ais_positions", f"{silver_root}/ais_positions_quarantine", f"{silver_root}/data_quality")
+    valid = result.where((F.size("rule_violations") == 0) & ~F.col("is_duplicate")).select(*SILVER_COLUMNS)
+    quarantined = result.where(F.size("rule_violations") > 0).select(
+        "topic", "partition", "offset", "ingest_time", "payload", "rule_violations", "mmsi", "event_time",
+        F.to_date("ingest_time").alias("ingest_date"))
+
+    _ensure(spark, positions_path, valid, "event_date")
+    _ensure(spark, quarantine_path, quarantined, "ingest_date")
+    target = DeltaTable.forPath(spark, positions_path)
+    existing = target.toDF().select("mmsi", "event_time", "msg_type",
+                                    F.col("partition").alias("kept_partition"), F.col("offset").alias("kept_offset"))
+    # A valid row whose key Silver already holds from another offset is a duplicate.
+    seen = valid.join(existing, ["mmsi", "event_time", "msg_type"], "left")
+    cross_run_duplicates = seen.where(F.col("kept_offset").isNotNull() & ~(
+        (F.col("kept_offset") == F.col("offset")) & (F.col("kept_partition") == F.col("partition")))).count()
+    (target.alias("t").merge(valid.alias("s"), "t.mmsi = s.mmsi AND t.event_time = s.event_time "
+                                               "AND t.msg_type = s.msg_type AND t.event_date = s.event_date")
+     .whenNotMatchedInsertAll().execute())
+    (DeltaTable.forPath(spark, quarantine_path).alias("t")
+     .merge(quarantined.alias("s"), "t.topic = s.topic AND t.partition = s.partition AND t.offset = s.offset")
+     .whenNotMatchedInsertAll().execute())
+
+    per_rule = {r["rule"]: r["count"] for r in
+                quarantined.select(F.explode("rule_violations").alias("rule")).groupBy("rule").count().collect()}
+    rows_in = result.count()
+    n_quarantined = quarantined.count()
+    in_slice_duplicates = result.where((F.size("rule_violations") == 0) & F.col("is_duplicate")).count()
+    record = {
+        "stream": "ais_positions",
+        "interval_start": stream_start,
+        "rows_in": rows_in,
+        "valid": valid.count() - cross_run_duplicates,
+        "quarantined": n_quarantined,
+        "duplicates": in_slice_duplicates + cross_run_duplicates,
+        "quarantined_per_rule": per_rule,
+    }
+    quality = spark.createDataFrame(
+        [record], "stream string, interval_start timestamp, rows_in long, valid long, quarantined long, "
+                  "duplicates long, quarantined_per_rule map<string,long>")
+    _ensure(spark, quality_path, quality, None)
+    (DeltaTable.forPath(spark, quality_path).alias("t")
+     .merge(quality.alias("s"), "t.stream = s.stream AND t.interval_start = s.interval_start")
+     .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+    result.unpersist()
+    return record
+
+
+def _ensure(spark, path: str, frame, partition_column: str | None) -> None:
+    """Create an empty table with the frame's schema once, so MERGE always has a target."""
+    from delta.tables import DeltaTable
+
+    if DeltaTable.isDeltaTable(spark, path):
+        return
+    writer = frame.limit(0).write.format("delta").mode("ignore")
+    if partition_column:
+        writer = writer.partitionBy(partition_column)
+    writer.save(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    from maritimeiq.config import get_config
+    from maritimeiq.spark import get_spark
+
+    config = get_config()
+    parser = argparse.ArgumentParser(description="Promote one interval of Bronze AIS data to Silver.")
+    parser.add_argument("--start", required=True, type=_utc, help="interval start (ISO 8601, UTC)")
+    parser.add_argument("--end", required=True, type=_utc, help="interval end, exclusive")
+    parser.add_argument("--bronze", default=config.lake.table_path("bronze", "maritime_ais_data"))
+    parser.add_argument("--silver-root", default=f"{config.lake.root.rstrip('/')}/silver")
+    args = parser.parse_args(argv)
+    spark = get_spark("silver-ais", config=config)
+    bronze_slice = extract(spark, args.bronze, args.start, args.end)
+    record = load(spark, transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice)), args.silver_root,
+                  args.start)
+    print(f"silver.ais_positions {args.start:%Y-%m-%dT%H:%M}Z..{args.end:%Y-%m-%dT%H:%M}Z: {record}")
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+if __name__ == "__main__":
+    main()

@@ -90,3 +90,49 @@ def test_teleport_flags_the_spike_not_the_fix_after_it(spark):
     result = outcome(transform(bronze(spark, payloads))).select("offset", "rules")
     assertDataFrameEqual(result, spark.createDataFrame(
         [(0, []), (1, ["teleport"]), (2, []), (3, [])], "offset long, rules array<string>"))
+
+
+def _table_digest(spark, path):
+    import hashlib
+
+    rows = sorted(json.dumps(r.asDict(recursive=True), default=str, sort_keys=True)
+                  for r in spark.read.format("delta").load(path).collect())
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest(), len(rows)
+
+
+def test_promotion_is_idempotent_and_accounts_for_every_row(spark, tmp_path):
+    from maritime_jobs.silver_ais import extract, high_speed_craft, load
+
+    hour = timedelta(hours=1)
+    payloads = [position(when=T0 + timedelta(minutes=i), lat=55.0 + i * 0.001) for i in range(20)]
+    payloads += [position(when=T0 + timedelta(minutes=3))]                 # duplicate of an earlier key
+    payloads += [position(mmsi="219000002", lat=95.0)]                     # quarantined
+    payloads += [position(mmsi="219000003", when=T0 - timedelta(days=2))]  # late: an older event date
+    payloads += [make_event("vessel_static", "test", T0, mmsi="219000001", msg_type=5)]
+    rows = []
+    for offset, payload in enumerate(payloads):
+        ingest = INGEST + (hour if offset % 2 else timedelta(0))  # two ingest hours
+        rows.append((None, bytearray(json.dumps(payload).encode()), "maritime.ais.data", 0, offset,
+                     T0.replace(tzinfo=None), ingest.replace(tzinfo=None)))
+    bronze_path, silver = str(tmp_path / "bronze"), str(tmp_path / "silver")
+    spark.createDataFrame(rows, BRONZE).withColumn("ingest_date", F.to_date("ingest_time")) \
+        .write.format("delta").partitionBy("ingest_date").save(bronze_path)
+
+    def run(start):
+        bronze_slice = extract(spark, bronze_path, start, start + hour)
+        return load(spark, transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice)), silver, start)
+
+    first_hour, second_hour = T0.replace(minute=0), T0.replace(minute=0) + hour
+    records = [run(first_hour), run(second_hour)]
+    digests = {name: _table_digest(spark, f"{silver}/{name}")
+               for name in ("ais_positions", "ais_positions_quarantine", "data_quality")}
+    assert [run(first_hour), run(second_hour), run(first_hour)] == records + [records[0]]
+    assert digests == {name: _table_digest(spark, f"{silver}/{name}") for name in digests}
+
+    positions = 20 + 1 + 1 + 1  # position events in Bronze; the static event goes elsewhere
+    assert sum(r["rows_in"] for r in records) == positions
+    assert sum(r["valid"] + r["quarantined"] + r["duplicates"] for r in records) == positions
+    assert digests["ais_positions"][1] == 21 and digests["ais_positions_quarantine"][1] == 1
+    assert sum(r["duplicates"] for r in records) == 1
+    late = spark.read.format("delta").load(f"{silver}/ais_positions").where("mmsi = '219000003'").collect()
+    assert [str(r.event_date) for r in late] == ["2026-10-30"]
