@@ -8,3 +8,5 @@ from airflow.sdk import Asset
 
 REFERENCE_PORTS = Asset(name="maritime.reference.ports", uri="maritime://lake/reference/ports")
 SILVER_AIS_POSITIONS = Asset(name="maritime.silver.ais_positions", uri="maritime://lake/silver/ais_positions")
+GOLD_VESSEL_DAILY_METRICS = Asset(name="maritime.gold.vessel_daily_metrics",
+                                  uri="maritime://lake/gold/vessel_daily_metrics")

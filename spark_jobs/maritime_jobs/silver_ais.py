@@ -56,8 +56,9 @@ def haversine_nm(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Colu
 
     p1, p2 = F.radians(lat1), F.radians(lat2)
     dp, dl = p2 - p1, F.radians(lon2 - lon1)
-    a = F.sin(dp / 2) ** 2 + F.cos(p1) * F.cos(p2) * F.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * F.asin(F.least(F.lit(1.0), F.sqrt(a))) / KM_PER_NM
+    root = F.sqrt(F.sin(dp / 2) ** 2 + F.cos(p1) * F.cos(p2) * F.sin(dl / 2) ** 2)
+    # Clamp rounding above 1; `least` would skip a null and turn a missing point into a distance.
+    return 2 * EARTH_RADIUS_KM * F.asin(F.when(root > 1.0, F.lit(1.0)).otherwise(root)) / KM_PER_NM
 
 
 def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis: DataFrame | None = None

@@ -88,3 +88,31 @@ def test_airflow_dags_test_promotes_an_hour_of_bronze_to_silver(tmp_path, spark)
     assert silver.count() == expected == 20
     quality = spark.read.format("delta").load(config.lake.table_path("silver", "data_quality")).collect()
     assert [(q.rows_in, q.valid, q.quarantined, q.duplicates) for q in quality] == [(20, 20, 0, 0)]
+
+
+def test_airflow_dags_test_computes_gold_daily_metrics(tmp_path, spark):
+    from datetime import datetime, timedelta
+
+    overrides = {
+        "MARITIME__AIRFLOW__HOME": str(tmp_path / "airflow"),
+        "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
+        "MARITIME__SPARK__DRIVER_MEMORY": "1g",
+    }
+    config = load_config(environ=overrides)
+    t0 = datetime(2026, 11, 1, 8, 0)
+    rows = [(f"{219000001 + v:09d}", t0 + timedelta(minutes=10 * i), (t0 + timedelta(minutes=10 * i)).date(),
+             55.0 + 0.01 * i, 12.0 + v, 6.0, 0, i) for v in range(3) for i in range(12)]
+    spark.createDataFrame(rows, "mmsi string, event_time timestamp, event_date date, latitude double, "
+                                "longitude double, sog_kn double, nav_status long, offset long") \
+        .write.format("delta").partitionBy("event_date").save(config.lake.table_path("silver", "ais_positions"))
+
+    env = airflow_env(config, base={**_plain_environment(), **overrides})
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    # A manual run covers the last complete day interval before its date: the one for 2026-11-01.
+    run = subprocess.run([AIRFLOW, "dags", "test", "gold_daily_metrics", "2026-11-02T02:00:00+00:00"],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    gold = spark.read.format("delta").load(config.lake.table_path("gold", "vessel_daily_metrics")).collect()
+    assert sorted((r.mmsi, str(r.event_date), r.positions) for r in gold) == [
+        (f"{219000001 + v:09d}", "2026-11-01", 12) for v in range(3)]
+    assert all(abs(r.hours_underway - 11 / 6) < 1e-9 and r.reporting_gaps_over_1h == 0 for r in gold)

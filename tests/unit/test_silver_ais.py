@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
@@ -136,3 +137,24 @@ def test_promotion_is_idempotent_and_accounts_for_every_row(spark, tmp_path):
     assert sum(r["duplicates"] for r in records) == 1
     late = spark.read.format("delta").load(f"{silver}/ais_positions").where("mmsi = '219000003'").collect()
     assert [str(r.event_date) for r in late] == ["2026-10-30"]
+
+
+def test_haversine_matches_plain_python_and_keeps_nulls(spark):
+    import math
+
+    from maritime_jobs.silver_ais import haversine_nm
+
+    def plain(lat1, lon1, lat2, lon2):
+        p1, p2 = math.radians(lat1), math.radians(lat2)
+        a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+        return 2 * 6371.0088 * math.asin(math.sqrt(a)) / 1.852
+
+    pairs = [(55.0, 12.0, 55.0833, 12.0), (51.9, 4.4833, 1.2667, 103.8333), (0.0, 179.9, 0.0, -179.9),
+             (55.0, 12.0, None, None)]
+    frame = spark.createDataFrame(pairs, "a double, b double, c double, d double")
+    got = [r.h for r in frame.select(haversine_nm(F.col("a"), F.col("b"), F.col("c"), F.col("d")).alias("h")).collect()]
+    for value, (lat1, lon1, lat2, lon2) in zip(got, pairs):
+        if lat2 is None:
+            assert value is None
+        else:
+            assert value == pytest.approx(plain(lat1, lon1, lat2, lon2), rel=1e-12)

@@ -1,0 +1,61 @@
+"""
+### Gold daily metrics
+
+Per MMSI and UTC day from Silver AIS positions: positions, average and maximum SOG,
+distance sailed (haversine sum between consecutive fixes), hours under way versus at
+anchor or moored, first and last position, reporting gaps over one hour.
+
+* **Input:** `<lake>/silver/ais_positions` (Asset `maritime.silver.ais_positions`).
+* **Output:** `<lake>/gold/vessel_daily_metrics`, partitioned by `event_date`; each run
+  replaces exactly the days it computes (`replaceWhere`).
+* **Schedule:** daily at 01:00 UTC for the previous day, and also whenever Silver
+  changes. Each run recomputes its day and the day before, so positions that arrived
+  late for yesterday are counted.
+* **Rerun / backfill:** safe:
+  `airflow backfill create --dag-id gold_daily_metrics --from-date 2026-11-01 --to-date 2026-11-03`.
+* **Emits:** Asset `maritime.gold.vessel_daily_metrics`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from maritimeiq.alerting import on_task_failure
+from maritimeiq.assets import GOLD_VESSEL_DAILY_METRICS, SILVER_AIS_POSITIONS
+from maritimeiq.operators import LakeSparkSubmitOperator
+
+
+@dag(
+    schedule=AssetOrTimeSchedule(
+        timetable=CronDataIntervalTimetable("0 1 * * *", timezone="UTC"), assets=[SILVER_AIS_POSITIONS]
+    ),
+    start_date=datetime(2026, 11, 1),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["maritime", "gold", "ais", "spark"],
+    default_args={
+        "owner": "data-platform",
+        "retries": 3,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=20),
+        "execution_timeout": timedelta(hours=1),
+        "on_failure_callback": on_task_failure,
+    },
+)
+def gold_daily_metrics():
+    LakeSparkSubmitOperator(
+        task_id="vessel_daily_metrics",
+        job_module="maritime_jobs.gold_vessel_daily",
+        # The interval [01:00 day D, 01:00 D+1) closes day D; its start's date is D.
+        job_args=["--date", "{{ data_interval_start | ds }}", "--days", "2"],
+        outlets=[GOLD_VESSEL_DAILY_METRICS],
+    )
+
+
+gold_daily_metrics()
