@@ -1,0 +1,69 @@
+"""Bronze → Silver AIS promotion rate at 1 M and 10 M rows.
+
+Usage: python bench/silver_throughput.py [--rows 1000000 10000000]
+Builds a synthetic Bronze table of simulator-like position events (2,000 vessels, one
+fix every 10 s, ~1 % bad rows) with Spark, then times `transform` + `load` of the whole
+slice into an empty Silver. Uses a temporary lake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+from maritime_jobs.silver_ais import AisRules, extract, high_speed_craft, load, transform
+from maritimeiq.spark import get_spark
+
+START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def build_bronze(spark, path: str, rows: int) -> None:
+    from pyspark.sql import functions as F
+
+    n = F.col("id")
+    vessel = n % 2000
+    fix = F.floor(n / 2000)
+    lat = F.lit(54.0) + vessel / 1000.0 + fix * 0.0005
+    payload = F.to_json(F.struct(
+        F.lit("ais_position").alias("event_type"), F.lit(1).alias("schema_version"), F.lit("bench").alias("source"),
+        F.date_format(F.lit(START) + F.make_interval(secs=fix * 10), "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("event_time"),
+        F.format_string("%09d", F.lit(219000000) + vessel).alias("mmsi"), F.lit(1).alias("msg_type"),
+        F.lit("A").alias("ais_class"),
+        F.when(n % 100 == 0, F.lit(95.0)).otherwise(lat).alias("latitude"),  # ~1 % out of range
+        (F.lit(10.0) + vessel / 1000.0).alias("longitude"), F.lit(10.0).alias("sog_kn"),
+        F.lit(90.0).alias("cog_deg"), F.lit(0).alias("nav_status"),
+    ))
+    ingest = F.lit(START + timedelta(minutes=30))
+    (spark.range(rows).select(
+        F.lit(None).cast("binary").alias("key"), payload.cast("binary").alias("value"),
+        F.lit("maritime.ais.data").alias("topic"), (vessel % 12).cast("int").alias("partition"),
+        n.alias("offset"), ingest.alias("kafka_timestamp"), ingest.alias("ingest_time"),
+        F.to_date(ingest).alias("ingest_date"))
+     .write.format("delta").partitionBy("ingest_date").save(path))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    args = parser.parse_args()
+    spark = get_spark("silver-bench")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; shuffle partitions "
+          f"{spark.conf.get('spark.sql.shuffle.partitions')}, driver memory {spark.conf.get('spark.driver.memory')}")
+    for rows in args.rows:
+        work = tempfile.mkdtemp(prefix="silver-bench-")
+        build_bronze(spark, f"{work}/bronze", rows)
+        started = time.perf_counter()
+        bronze_slice = extract(spark, f"{work}/bronze", START, START + timedelta(hours=1))
+        record = load(spark, transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice)),
+                      f"{work}/silver", START)
+        elapsed = time.perf_counter() - started
+        print(f"{rows:>11,} Bronze rows -> valid {record['valid']:,}, quarantined {record['quarantined']:,}, "
+              f"duplicates {record['duplicates']:,} in {elapsed:,.0f} s = {rows / elapsed * 60:,.0f} rows/min")
+
+
+if __name__ == "__main__":
+    main()
