@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from maritime_streaming.bronze import table_name
@@ -99,12 +99,23 @@ def produce(kafka, topic: str, count: int, rate: float | None = None) -> None:
 
 
 def end_offsets(kafka, topic: str) -> dict[int, int]:
-    consumer = Consumer(kafka.client_config(**{"group.id": "probe"}))
-    try:
-        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
-    finally:
-        consumer.close()
+    # Right after a broker restart or topic creation, leadership may still be moving:
+    # retriable errors are retried for a while.
+    deadline = time.monotonic() + 60
+    while True:
+        consumer = Consumer(kafka.client_config(**{"group.id": "probe"}))
+        try:
+            parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+            return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
+        except KafkaException as exc:
+            error = exc.args[0]
+            moving = error.code() in (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                                      KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TRANSPORT, KafkaError._TIMED_OUT)
+            if not (moving or error.retriable()) or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+        finally:
+            consumer.close()
 
 
 def committed_offsets(kafka, topic: str, partitions) -> dict[int, int]:
