@@ -24,8 +24,8 @@ from airflow.sdk import dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.alerting import on_task_failure
 from maritimeiq.assets import GOLD_VESSEL_DAILY_METRICS, SILVER_AIS_POSITIONS
+from maritimeiq.dag_defaults import default_args
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 
@@ -38,15 +38,8 @@ from maritimeiq.operators import LakeSparkSubmitOperator
     max_active_runs=1,
     doc_md=__doc__,
     tags=["maritime", "gold", "ais", "spark"],
-    default_args={
-        "owner": "data-platform",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=20),
-        "execution_timeout": timedelta(hours=1),
-        "on_failure_callback": on_task_failure,
-    },
+    default_args=default_args(retry_delay=timedelta(minutes=2), max_retry_delay=timedelta(minutes=20),
+                              execution_timeout=timedelta(hours=1)),
 )
 def gold_daily_metrics():
     LakeSparkSubmitOperator(

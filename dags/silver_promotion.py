@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.alerting import on_task_failure
 from maritimeiq.assets import SILVER_AIS_POSITIONS
+from maritimeiq.dag_defaults import default_args
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 
@@ -41,15 +41,8 @@ from maritimeiq.operators import LakeSparkSubmitOperator
     max_active_runs=1,
     doc_md=__doc__,
     tags=["maritime", "silver", "ais", "spark"],
-    default_args={
-        "owner": "data-platform",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=15),
-        "execution_timeout": timedelta(minutes=30),
-        "on_failure_callback": on_task_failure,
-    },
+    default_args=default_args(retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
+                              execution_timeout=timedelta(minutes=30)),
 )
 def silver_promotion():
     LakeSparkSubmitOperator(

@@ -6,7 +6,21 @@ platform configuration at run time, so nothing is read when a DAG file is parsed
 
 from airflow.sdk import Asset
 
-REFERENCE_PORTS = Asset(name="maritime.reference.ports", uri="maritime://lake/reference/ports")
-SILVER_AIS_POSITIONS = Asset(name="maritime.silver.ais_positions", uri="maritime://lake/silver/ais_positions")
-GOLD_VESSEL_DAILY_METRICS = Asset(name="maritime.gold.vessel_daily_metrics",
-                                  uri="maritime://lake/gold/vessel_daily_metrics")
+
+def _table(layer: str, table: str) -> Asset:
+    return Asset(name=f"maritime.{layer}.{table}", uri=f"maritime://lake/{layer}/{table}")
+
+
+REFERENCE_PORTS = _table("reference", "ports")
+SILVER_AIS_POSITIONS = _table("silver", "ais_positions")
+SILVER_VESSEL_STATIC = _table("silver", "vessel_static")
+SILVER_ENVIRONMENTAL_READINGS = _table("silver", "environmental_readings")
+SILVER_MAINTENANCE_EVENTS = _table("silver", "maintenance_events")
+SILVER_VOYAGE_EVENTS = _table("silver", "voyage_events")
+SILVER_FUEL_REPORTS = _table("silver", "fuel_reports")
+GOLD_VESSEL_DAILY_METRICS = _table("gold", "vessel_daily_metrics")
+GOLD_FLEET_DAILY_KPIS = _table("gold", "fleet_daily_kpis")
+GOLD_PORT_CALLS = _table("gold", "port_calls")
+GOLD_VOYAGES = _table("gold", "voyages")
+GOLD_CII_RATINGS = _table("gold", "cii_ratings")
+GOLD_MAINTENANCE_PREDICTIONS = _table("gold", "maintenance_predictions")
