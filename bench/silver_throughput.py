@@ -15,7 +15,8 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
-from maritime_jobs.silver_ais import AisRules, extract, high_speed_craft, load, transform
+from maritime_jobs.silver_ais import promote
+from maritime_jobs.silver_common import extract
 from maritimeiq.spark import get_spark
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -57,9 +58,8 @@ def main() -> None:
         work = tempfile.mkdtemp(prefix="silver-bench-")
         build_bronze(spark, f"{work}/bronze", rows)
         started = time.perf_counter()
-        bronze_slice = extract(spark, f"{work}/bronze", START, START + timedelta(hours=1))
-        record = load(spark, transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice)),
-                      f"{work}/silver", START)
+        record = promote(spark, extract(spark, f"{work}/bronze", START, START + timedelta(hours=1)),
+                         f"{work}/silver", START)
         elapsed = time.perf_counter() - started
         print(f"{rows:>11,} Bronze rows -> valid {record['valid']:,}, quarantined {record['quarantined']:,}, "
               f"duplicates {record['duplicates']:,} in {elapsed:,.0f} s = {rows / elapsed * 60:,.0f} rows/min")

@@ -8,11 +8,12 @@ them into Silver, quarantine and the duplicate count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from maritimeiq.events import spark_schema
+from maritime_jobs.silver_common import (SilverTable, TimeRules, envelope_checks, extract, load, parse, utc,
+                                         violations)
 from maritimeiq.geo import EARTH_RADIUS_KM, KM_PER_NM
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ class AisRules:
     # because position noise dominates them (GFW segmenter's distance slack).
     max_implied_speed_kn: float = 50.0
     implied_speed_min_distance_nm: float = 1.0
-    # Event time may run ahead of ingest by clock error only; before 2000 there was no AIS.
-    future_tolerance_minutes: int = 60
-    earliest_event_time: str = "2000-01-01 00:00:00"
+    time: TimeRules = field(default_factory=TimeRules)
 
 
 def mmsi_class(mmsi: Column) -> Column:
@@ -61,33 +60,28 @@ def haversine_nm(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Colu
     return 2 * EARTH_RADIUS_KM * F.asin(F.when(root > 1.0, F.lit(1.0)).otherwise(root)) / KM_PER_NM
 
 
-def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis: DataFrame | None = None
-              ) -> DataFrame:
+def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis: DataFrame | None = None,
+              keep_payload: bool = True) -> DataFrame:
     """Bronze AIS rows → position events with `rule_violations` and `is_duplicate`.
 
     `high_speed_mmsis` (column `mmsi`) lists craft allowed above the implausible-speed
-    limit (ship types 40-49 from vessel static data).
+    limit (ship types 40-49 from vessel static data). Without `keep_payload` the raw JSON
+    is left behind, which keeps the per-vessel sort small on large slices; `load` then
+    joins it back for quarantined rows only.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    schema = spark_schema("ais_position")
-    parsed = bronze.select(
-        "topic", "partition", "offset", "ingest_time",
-        F.col("value").cast("string").alias("payload"),
-    ).withColumn("event", F.from_json("payload", schema, {"mode": "PERMISSIVE"}))
-    event_type = F.get_json_object("payload", "$.event_type")
-    # Other event types on the topic (static data, raw types) belong to other Silver tables.
-    positions = parsed.where(event_type.isNull() | (event_type == "ais_position")).select(
-        "topic", "partition", "offset", "ingest_time", "payload", "event.*")
-
+    positions = parse(bronze, "ais_position", owns_unparseable=True, keep_payload=keep_payload)
     if high_speed_mmsis is not None:
-        positions = positions.join(high_speed_mmsis.select("mmsi").distinct()
-                                   .withColumn("is_high_speed_craft", F.lit(True)), "mmsi", "left")
+        positions = positions.join(F.broadcast(high_speed_mmsis.select("mmsi").distinct()
+                                               .withColumn("is_high_speed_craft", F.lit(True))), "mmsi", "left")
     else:
         positions = positions.withColumn("is_high_speed_craft", F.lit(None).cast("boolean"))
 
-    track = Window.partitionBy("mmsi").orderBy("event_time", "offset")
+    # One sort per vessel serves both the neighbour look-ups and duplicate detection:
+    # rows sharing (event time, message type) are adjacent, the earliest offset first.
+    track = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", "partition", "offset")
     before = track.rowsBetween(Window.unboundedPreceding, -1)
     after = track.rowsBetween(1, Window.unboundedFollowing)
     in_range = F.col("latitude").between(-90, 90) & F.col("longitude").between(-180, 180)
@@ -108,32 +102,29 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
     # neither the fix before an outlier nor the one after it is blamed. One hop cannot
     # tell which end is wrong, so the first and last fix of a track are not judged.
     teleport = has_prev & has_next & from_prev & to_next
+    not_fast_craft = ~F.coalesce(F.col("is_high_speed_craft"), F.lit(False))
 
     checks: dict[str, Column] = {
-        "unparseable_payload": F.col("event_type").isNull(),
-        "mmsi_format": ~F.coalesce(F.col("mmsi").rlike("^[0-9]{9}$"), F.lit(False)),
+        **envelope_checks("ais_position", rules.time),
         "latitude_range": F.col("latitude").isNotNull() & ~F.col("latitude").between(-90, 90),
         "longitude_range": F.col("longitude").isNotNull() & ~F.col("longitude").between(-180, 180),
         "sog_range": F.col("sog_kn").isNotNull() & ~F.col("sog_kn").between(0, rules.max_sog_kn),
-        "implausible_speed": (F.col("sog_kn") > rules.implausible_sog_kn)
-        & ~F.coalesce(F.col("is_high_speed_craft"), F.lit(False)),
-        "event_time_in_future": F.col("event_time")
-        > F.col("ingest_time") + F.expr(f"INTERVAL {rules.future_tolerance_minutes} MINUTES"),
-        "event_time_too_old": F.col("event_time") < F.to_timestamp(F.lit(rules.earliest_event_time)),
-        "teleport": in_range & teleport & ~F.coalesce(F.col("is_high_speed_craft"), F.lit(False)),
+        "implausible_speed": (F.col("sog_kn") > rules.implausible_sog_kn) & not_fast_craft,
+        "teleport": in_range & teleport & not_fast_craft,
     }
-    violations = F.filter(
-        F.array(*[F.when(F.coalesce(check, F.lit(False)), F.lit(name)) for name, check in checks.items()]),
-        lambda rule: rule.isNotNull(),
-    )
-    duplicate_key = Window.partitionBy("mmsi", "event_time", "msg_type").orderBy("partition", "offset")
+    # Duplicates: same (MMSI, event time, message type); the earliest valid offset is kept.
+    # Same vessel partitioning as `track`, so this is a re-sort, not another shuffle;
+    # valid rows sort first within a key, so a valid row after its key is a duplicate.
+    valid = F.size("rule_violations") == 0
+    by_key = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", (~valid).cast("int"), "partition",
+                                                "offset")
+    same_key_before = ((F.lag("event_time").over(by_key) == F.col("event_time"))
+                       & (F.lag("msg_type").over(by_key) == F.col("msg_type")))
     return (positions
-            .withColumn("rule_violations", violations)
+            .withColumn("rule_violations", violations(checks))
             .withColumn("mmsi_class", mmsi_class(F.col("mmsi")))
             .withColumn("event_date", F.to_date("event_time"))
-            # Duplicates: same (MMSI, event time, message type); the earliest offset is kept.
-            .withColumn("is_duplicate", F.when(F.col("event_type").isNull(), F.lit(False))
-                        .otherwise(F.row_number().over(duplicate_key) > 1))
+            .withColumn("is_duplicate", valid & F.coalesce(same_key_before, F.lit(False)))
             .drop("is_high_speed_craft"))
 
 
@@ -144,93 +135,34 @@ SILVER_COLUMNS = (
 )
 
 
-def extract(spark, bronze_path: str, start: datetime, end: datetime):
-    """The Bronze slice that arrived in [start, end): late events are promoted by the run
-    of the interval in which they arrived, whatever their event date."""
-    from pyspark.sql import functions as F
-
-    return (spark.read.format("delta").load(bronze_path)
-            .where(F.col("ingest_date").between(F.lit(start.date()), F.lit(end.date())))
-            .where((F.col("ingest_time") >= F.lit(start)) & (F.col("ingest_time") < F.lit(end))))
-
-
-def high_speed_craft(bronze_slice):
-    """MMSIs that declared ship type 40-49 (high-speed craft) in static data of the slice."""
+def high_speed_craft(bronze_slice: DataFrame, silver_root: str | None = None) -> DataFrame:
+    """MMSIs declaring ship type 40-49 (high-speed craft): in static data of the slice,
+    and in the current Silver static data when a Silver root is given."""
+    from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
     static = bronze_slice.select(F.col("value").cast("string").alias("payload")).where(
         F.get_json_object("payload", "$.event_type") == "vessel_static")
     ship_type = F.get_json_object("payload", "$.ship_type").cast("int")
-    return static.where(ship_type.between(40, 49)).select(F.get_json_object("payload", "$.mmsi").alias("mmsi"))
+    craft = static.where(ship_type.between(40, 49)).select(F.get_json_object("payload", "$.mmsi").alias("mmsi"))
+    history = f"{silver_root}/vessel_static" if silver_root else None
+    if history and DeltaTable.isDeltaTable(bronze_slice.sparkSession, history):
+        known = bronze_slice.sparkSession.read.format("delta").load(history)
+        craft = craft.unionByName(known.where(F.col("is_current") & F.col("ship_type").between(40, 49))
+                                  .select("mmsi"))
+    return craft
 
 
-def load(spark, result, silver_root: str, stream_start: datetime) -> dict:
-    """MERGE valid rows and quarantined rows by their keys; record the run's data quality.
-
-    Every count is computed against the source offsets, so rerunning an interval writes
-    the same rows and the same quality record again."""
-    from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
-
-    result = result.cache()
-    positions_path, quarantine_path, quality_path = (
-        f"{silver_root}/ais_positions", f"{silver_root}/ais_positions_quarantine", f"{silver_root}/data_quality")
-    valid = result.where((F.size("rule_violations") == 0) & ~F.col("is_duplicate")).select(*SILVER_COLUMNS)
-    quarantined = result.where(F.size("rule_violations") > 0).select(
-        "topic", "partition", "offset", "ingest_time", "payload", "rule_violations", "mmsi", "event_time",
-        F.to_date("ingest_time").alias("ingest_date"))
-
-    _ensure(spark, positions_path, valid, "event_date")
-    _ensure(spark, quarantine_path, quarantined, "ingest_date")
-    target = DeltaTable.forPath(spark, positions_path)
-    existing = target.toDF().select("mmsi", "event_time", "msg_type",
-                                    F.col("partition").alias("kept_partition"), F.col("offset").alias("kept_offset"))
-    # A valid row whose key Silver already holds from another offset is a duplicate.
-    seen = valid.join(existing, ["mmsi", "event_time", "msg_type"], "left")
-    cross_run_duplicates = seen.where(F.col("kept_offset").isNotNull() & ~(
-        (F.col("kept_offset") == F.col("offset")) & (F.col("kept_partition") == F.col("partition")))).count()
-    (target.alias("t").merge(valid.alias("s"), "t.mmsi = s.mmsi AND t.event_time = s.event_time "
-                                               "AND t.msg_type = s.msg_type AND t.event_date = s.event_date")
-     .whenNotMatchedInsertAll().execute())
-    (DeltaTable.forPath(spark, quarantine_path).alias("t")
-     .merge(quarantined.alias("s"), "t.topic = s.topic AND t.partition = s.partition AND t.offset = s.offset")
-     .whenNotMatchedInsertAll().execute())
-
-    per_rule = {r["rule"]: r["count"] for r in
-                quarantined.select(F.explode("rule_violations").alias("rule")).groupBy("rule").count().collect()}
-    rows_in = result.count()
-    n_quarantined = quarantined.count()
-    in_slice_duplicates = result.where((F.size("rule_violations") == 0) & F.col("is_duplicate")).count()
-    record = {
-        "stream": "ais_positions",
-        "interval_start": stream_start,
-        "rows_in": rows_in,
-        "valid": valid.count() - cross_run_duplicates,
-        "quarantined": n_quarantined,
-        "duplicates": in_slice_duplicates + cross_run_duplicates,
-        "quarantined_per_rule": per_rule,
-    }
-    quality = spark.createDataFrame(
-        [record], "stream string, interval_start timestamp, rows_in long, valid long, quarantined long, "
-                  "duplicates long, quarantined_per_rule map<string,long>")
-    _ensure(spark, quality_path, quality, None)
-    (DeltaTable.forPath(spark, quality_path).alias("t")
-     .merge(quality.alias("s"), "t.stream = s.stream AND t.interval_start = s.interval_start")
-     .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
-    result.unpersist()
-    return record
+POSITIONS = SilverTable("ais_positions", key=("mmsi", "event_time", "msg_type"), partition_column="event_date",
+                        columns=SILVER_COLUMNS)
 
 
-def _ensure(spark, path: str, frame, partition_column: str | None) -> None:
-    """Create an empty table with the frame's schema once, so MERGE always has a target."""
-    from delta.tables import DeltaTable
-
-    if DeltaTable.isDeltaTable(spark, path):
-        return
-    writer = frame.limit(0).write.format("delta").mode("ignore")
-    if partition_column:
-        writer = writer.partitionBy(partition_column)
-    writer.save(path)
+def promote(spark, bronze_slice: DataFrame, silver_root: str, interval_start: datetime,
+            rules: AisRules = AisRules()) -> dict:
+    """Transform and load one Bronze slice; the quality record of the interval."""
+    result = transform(bronze_slice, rules, high_speed_craft(bronze_slice, silver_root), keep_payload=False)
+    payloads = bronze_slice.select("topic", "partition", "offset", bronze_slice["value"].cast("string").alias("payload"))
+    return load(spark, result, silver_root, POSITIONS, interval_start, payloads=payloads)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -241,21 +173,14 @@ def main(argv: list[str] | None = None) -> None:
 
     config = get_config()
     parser = argparse.ArgumentParser(description="Promote one interval of Bronze AIS data to Silver.")
-    parser.add_argument("--start", required=True, type=_utc, help="interval start (ISO 8601, UTC)")
-    parser.add_argument("--end", required=True, type=_utc, help="interval end, exclusive")
+    parser.add_argument("--start", required=True, type=utc, help="interval start (ISO 8601, UTC)")
+    parser.add_argument("--end", required=True, type=utc, help="interval end, exclusive")
     parser.add_argument("--bronze", default=config.lake.table_path("bronze", "maritime_ais_data"))
     parser.add_argument("--silver-root", default=f"{config.lake.root.rstrip('/')}/silver")
     args = parser.parse_args(argv)
     spark = get_spark("silver-ais", config=config)
-    bronze_slice = extract(spark, args.bronze, args.start, args.end)
-    record = load(spark, transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice)), args.silver_root,
-                  args.start)
+    record = promote(spark, extract(spark, args.bronze, args.start, args.end), args.silver_root, args.start)
     print(f"silver.ais_positions {args.start:%Y-%m-%dT%H:%M}Z..{args.end:%Y-%m-%dT%H:%M}Z: {record}")
-
-
-def _utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 if __name__ == "__main__":

@@ -102,7 +102,8 @@ def _table_digest(spark, path):
 
 
 def test_promotion_is_idempotent_and_accounts_for_every_row(spark, tmp_path):
-    from maritime_jobs.silver_ais import extract, high_speed_craft, load
+    from maritime_jobs.silver_ais import promote
+    from maritime_jobs.silver_common import extract
 
     hour = timedelta(hours=1)
     payloads = [position(when=T0 + timedelta(minutes=i), lat=55.0 + i * 0.001) for i in range(20)]
@@ -120,8 +121,7 @@ def test_promotion_is_idempotent_and_accounts_for_every_row(spark, tmp_path):
         .write.format("delta").partitionBy("ingest_date").save(bronze_path)
 
     def run(start):
-        bronze_slice = extract(spark, bronze_path, start, start + hour)
-        return load(spark, transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice)), silver, start)
+        return promote(spark, extract(spark, bronze_path, start, start + hour), silver, start)
 
     first_hour, second_hour = T0.replace(minute=0), T0.replace(minute=0) + hour
     records = [run(first_hour), run(second_hour)]
