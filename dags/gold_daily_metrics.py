@@ -1,19 +1,23 @@
 """
 ### Gold daily metrics
 
-Per MMSI and UTC day from Silver AIS positions: positions, average and maximum SOG,
-distance sailed (haversine sum between consecutive fixes), hours under way versus at
-anchor or moored, first and last position, reporting gaps over one hour.
+`vessel_daily_metrics` per MMSI and UTC day from Silver AIS positions: positions,
+average and maximum SOG, distance sailed (haversine sum between consecutive fixes),
+hours under way versus at anchor or moored, first and last position, reporting gaps
+over one hour. Then `fleet_daily_kpis` per ship type (IMO CII category, else AIS type
+group): active vessels, distance, hours and average speed under way, quarantine rate.
 
-* **Input:** `<lake>/silver/ais_positions` (Asset `maritime.silver.ais_positions`).
-* **Output:** `<lake>/gold/vessel_daily_metrics`, partitioned by `event_date`; each run
-  replaces exactly the days it computes (`replaceWhere`).
+* **Input:** `<lake>/silver/ais_positions` (Asset `maritime.silver.ais_positions`),
+  `silver/vessel_static`, `silver/ais_positions_quarantine`.
+* **Output:** `<lake>/gold/vessel_daily_metrics` and `<lake>/gold/fleet_daily_kpis`,
+  partitioned by `event_date`; each run replaces exactly the days it computes
+  (`replaceWhere`).
 * **Schedule:** daily at 01:00 UTC for the previous day, and also whenever Silver
   changes. Each run recomputes its day and the day before, so positions that arrived
   late for yesterday are counted.
 * **Rerun / backfill:** safe:
   `airflow backfill create --dag-id gold_daily_metrics --from-date 2026-11-01 --to-date 2026-11-03`.
-* **Emits:** Asset `maritime.gold.vessel_daily_metrics`.
+* **Emits:** Assets `maritime.gold.vessel_daily_metrics`, `maritime.gold.fleet_daily_kpis`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from airflow.sdk import dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.assets import GOLD_VESSEL_DAILY_METRICS, SILVER_AIS_POSITIONS
+from maritimeiq.assets import GOLD_FLEET_DAILY_KPIS, GOLD_VESSEL_DAILY_METRICS, SILVER_AIS_POSITIONS
 from maritimeiq.dag_defaults import default_args
 from maritimeiq.operators import LakeSparkSubmitOperator
 
@@ -42,13 +46,13 @@ from maritimeiq.operators import LakeSparkSubmitOperator
                               execution_timeout=timedelta(hours=1)),
 )
 def gold_daily_metrics():
-    LakeSparkSubmitOperator(
-        task_id="vessel_daily_metrics",
-        job_module="maritime_jobs.gold_vessel_daily",
-        # The interval [01:00 day D, 01:00 D+1) closes day D; its start's date is D.
-        job_args=["--date", "{{ data_interval_start | ds }}", "--days", "2"],
-        outlets=[GOLD_VESSEL_DAILY_METRICS],
-    )
+    # The interval [01:00 day D, 01:00 D+1) closes day D; its start's date is D.
+    days = ["--date", "{{ data_interval_start | ds }}", "--days", "2"]
+    vessels = LakeSparkSubmitOperator(task_id="vessel_daily_metrics", job_module="maritime_jobs.gold_vessel_daily",
+                                      job_args=days, outlets=[GOLD_VESSEL_DAILY_METRICS])
+    fleet = LakeSparkSubmitOperator(task_id="fleet_daily_kpis", job_module="maritime_jobs.gold_fleet_daily",
+                                    job_args=days, outlets=[GOLD_FLEET_DAILY_KPIS])
+    vessels >> fleet
 
 
 gold_daily_metrics()

@@ -1,23 +1,25 @@
 """
-### Silver promotion (AIS positions)
+### Silver promotion
 
-Hourly: the Bronze slice of `maritime.ais.data` that arrived in the data interval is
-parsed with the canonical `ais_position` schema, checked by named rules and split into
-Silver, quarantine and duplicates.
+Hourly: the Bronze slice of every topic that arrived in the data interval is parsed with
+the canonical schemas, checked by named rules and split into Silver, quarantine and
+duplicates. Static data goes first, so the position rules know the high-speed craft.
 
-* **Input:** `<lake>/bronze/maritime_ais_data`, rows with `ingest_time` in
+* **Input:** `<lake>/bronze/<topic>` rows with `ingest_time` in
   `[data_interval_start, data_interval_end)`.
-* **Output:** `<lake>/silver/ais_positions` (partitioned by event date, MERGE on MMSI,
-  event time and message type), `<lake>/silver/ais_positions_quarantine` (rule names,
-  raw payload, source offset; MERGE on the offset), `<lake>/silver/data_quality`
-  (one record per stream and interval).
+* **Output:** `<lake>/silver/ais_positions` (by event date; MERGE on MMSI, event time and
+  message type), `vessel_static_reports` and `vessel_static` (history: `valid_from`,
+  `valid_to`, `is_current`), `ais_other`, `environmental_readings`, `maintenance_events`,
+  `voyage_events`, `fuel_reports` (by report date); `<table>_quarantine` per stream (rule
+  names, raw payload, source offset; MERGE on the offset); `data_quality` (one record per
+  stream and interval: rows in, valid, quarantined per rule, duplicates).
 * **Late data:** an event is promoted in the interval in which it *arrived*; the MERGE
-  puts it in its own (older) event-date partition.
+  puts it in its own (older) event-date partition, and Gold recomputes the day before.
 * **Rerun / backfill:** safe. Every write is a MERGE on keys, so the same interval twice
   gives the same tables: `airflow backfill create --dag-id silver_promotion --from-date … --to-date …`.
 * **Manual runs** (`airflow dags test`, triggers) cover the last complete hour before
   their logical date.
-* **Emits:** Asset `maritime.silver.ais_positions`.
+* **Emits:** Assets `maritime.silver.*` of the tables above.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.assets import SILVER_AIS_POSITIONS
+from maritimeiq.assets import (SILVER_AIS_POSITIONS, SILVER_ENVIRONMENTAL_READINGS, SILVER_FUEL_REPORTS,
+                               SILVER_MAINTENANCE_EVENTS, SILVER_VESSEL_STATIC, SILVER_VOYAGE_EVENTS)
 from maritimeiq.dag_defaults import default_args
 from maritimeiq.operators import LakeSparkSubmitOperator
 
@@ -45,12 +48,22 @@ from maritimeiq.operators import LakeSparkSubmitOperator
                               execution_timeout=timedelta(minutes=30)),
 )
 def silver_promotion():
-    LakeSparkSubmitOperator(
-        task_id="promote_ais_positions",
-        job_module="maritime_jobs.silver_ais",
-        job_args=["--start", "{{ data_interval_start | ts }}", "--end", "{{ data_interval_end | ts }}"],
-        outlets=[SILVER_AIS_POSITIONS],
-    )
+    interval = ["--start", "{{ data_interval_start | ts }}", "--end", "{{ data_interval_end | ts }}"]
+
+    def streams(task_id: str, names: list[str], outlets: list) -> LakeSparkSubmitOperator:
+        return LakeSparkSubmitOperator(task_id=task_id, job_module="maritime_jobs.silver_streams",
+                                       job_args=[*interval, *(a for n in names for a in ("--stream", n))],
+                                       outlets=outlets)
+
+    static = streams("promote_vessel_static", ["vessel_static_reports", "ais_other"], [SILVER_VESSEL_STATIC])
+    positions = LakeSparkSubmitOperator(task_id="promote_ais_positions", job_module="maritime_jobs.silver_ais",
+                                        job_args=interval, outlets=[SILVER_AIS_POSITIONS])
+    sensors = streams("promote_sensor_streams", ["environmental_readings", "maintenance_events"],
+                      [SILVER_ENVIRONMENTAL_READINGS, SILVER_MAINTENANCE_EVENTS])
+    voyages = streams("promote_voyage_streams", ["voyage_events", "fuel_reports"],
+                      [SILVER_VOYAGE_EVENTS, SILVER_FUEL_REPORTS])
+    # One Spark driver at a time: the four jobs share a 2-core machine by default.
+    static >> positions >> sensors >> voyages
 
 
 silver_promotion()
