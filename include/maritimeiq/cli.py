@@ -97,33 +97,88 @@ DEMO_FLEET = {"vessels": 200, "hours": 72, "seed": 42, "bad_rate": 0.01, "interv
               "start": "2026-11-01T00:00:00+00:00"}
 
 
-def produce_demo_fleet(config: PlatformConfig) -> dict[str, int]:
-    """Simulate the demo fleet into Kafka once; a marker keeps reruns from producing it twice."""
+def produce_demo_fleet(config: PlatformConfig) -> dict:
+    """Simulate the demo fleet into Kafka once; a marker keeps reruns from producing it
+    twice and remembers when it was produced (the Bronze ingest window)."""
     from maritime_streaming.producer import KafkaSink, StopFlag, pump
     from maritime_streaming.simulator import FleetSimulator
 
     marker = PROJECT_ROOT / "var" / "demo" / "fleet.json"
     if marker.exists():
         recorded = json.loads(marker.read_text())
-        if recorded["fleet"] == DEMO_FLEET:
+        if recorded["fleet"] == DEMO_FLEET and "produced" in recorded:
             _say("demo fleet already in Kafka (var/demo/fleet.json); not producing it again")
-            return recorded["delivered"]
+            return recorded
     params = {**DEMO_FLEET, "start": datetime.fromisoformat(DEMO_FLEET["start"])}
     _say(f"simulating {DEMO_FLEET['vessels']} vessels for {DEMO_FLEET['hours']} h into Kafka ...")
+    began = datetime.now(timezone.utc)
     sink = KafkaSink(config.kafka)
     pump(FleetSimulator(**params).events(), sink, stop=StopFlag())
     report = sink.close()
     if report["failed"] or report["undelivered_at_exit"]:
         raise RuntimeError(f"demo fleet not fully delivered: {report}")
+    recorded = {"fleet": DEMO_FLEET, "delivered": report["delivered"],
+                "produced": [began.isoformat(), datetime.now(timezone.utc).isoformat()]}
     marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({"fleet": DEMO_FLEET, "delivered": report["delivered"]}, indent=2))
-    return report["delivered"]
+    marker.write_text(json.dumps(recorded, indent=2))
+    return recorded
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def run_dag(client: AirflowClient, dag_id: str, run_id: str, start: datetime, end: datetime | None = None) -> dict:
+    """One run of a DAG, over an explicit data interval when `end` is given (else the
+    timetable's for the logical date `start`), waited for; task states printed."""
+    client.wait_for_dag(dag_id)
+    client.unpause(dag_id)
+    client.trigger(dag_id, run_id, _iso(start), data_interval=(_iso(start), _iso(end)) if end else None)
+    run = client.wait_for_run(dag_id, run_id, timeout=1800, progress=_say)
+    for task in client.task_instances(dag_id, run_id):
+        _say(f"  {dag_id}.{task['task_id']}: {task['state']} (try {task['try_number']})")
+    return run
+
+
+def run_demo_pipeline(config: PlatformConfig, client: AirflowClient, fleet: dict) -> list[dict]:
+    """Bronze caught up → Silver for every hour the fleet arrived in → Gold for every
+    simulated day. Run ids are fixed by the data, so a second demo reuses the runs."""
+    from datetime import timedelta
+
+    from maritimeiq.kafka_lag import wait_until_caught_up
+
+    _say("waiting for the Bronze worker to land every record ...")
+    wait_until_caught_up(config.kafka, config.bronze.consumer_group, config.kafka.all_topics(), progress=_say)
+    produced_from, produced_to = (datetime.fromisoformat(t) for t in fleet["produced"])
+    hour = produced_from.replace(minute=0, second=0, microsecond=0)
+    runs = []
+    while hour <= produced_to:
+        runs.append(run_dag(client, "silver_promotion", f"demo__{hour:%Y-%m-%dT%H}", hour, hour + timedelta(hours=1)))
+        hour += timedelta(hours=1)
+    first_day = datetime.fromisoformat(DEMO_FLEET["start"])
+    days = int(DEMO_FLEET["hours"] // 24) + (DEMO_FLEET["hours"] % 24 > 0)
+    # Each gold run recomputes its day and the one before; the interval [D 01:00, D+1 01:00) closes day D.
+    for offset in range(1, days + 1, 2):
+        day = first_day + timedelta(days=offset, hours=1)
+        runs.append(run_dag(client, "gold_daily_metrics", f"demo__{day:%Y-%m-%d}", day, day + timedelta(days=1)))
+    return runs
+
+
+def lake_summary(config: PlatformConfig) -> str:
+    from maritime_jobs.lake_report import render, summarise
+    from maritimeiq.spark import get_spark
+
+    spark = get_spark("demo-summary", config=config)
+    try:
+        return render(summarise(spark, config.lake.root.rstrip("/")))
+    finally:
+        spark.stop()
 
 
 def demo(config: PlatformConfig) -> int:
     """The platform's main job on the embedded default: stack up, pipeline run, summary."""
     up(config, set(STACK_COMPONENTS))
-    delivered = produce_demo_fleet(config)
+    fleet = produce_demo_fleet(config)
     client = airflow_client(config)
     _say(f"waiting for the dag-processor to register {DEMO_DAG} ...")
     client.wait_for_dag(DEMO_DAG)
@@ -132,30 +187,29 @@ def demo(config: PlatformConfig) -> int:
         for error in errors:
             _say(f"import error in {error['filename']}: {error['stack_trace'][-500:]}")
         return 1
-    client.unpause(DEMO_DAG)
     # One fixed logical date per calendar day: rerunning the demo reuses the run.
     today = datetime.now(timezone.utc).date()
-    run_id = f"demo__{today.isoformat()}"
-    client.trigger(DEMO_DAG, run_id, f"{today.isoformat()}T00:00:00Z")
-    run = client.wait_for_run(DEMO_DAG, run_id, timeout=900, progress=_say)
-    for task in client.task_instances(DEMO_DAG, run_id):
-        _say(f"  task {task['task_id']}: {task['state']} (try {task['try_number']})")
-    ports_table = config.lake.table_path("reference", "ports")
+    start = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+    runs = [run_dag(client, DEMO_DAG, f"demo__{today.isoformat()}", start)]
+    runs += run_demo_pipeline(config, client, fleet)
     print()
     print("MaritimeIQ is up")
     print(f"  Kafka         {config.kafka.bootstrap_servers} "
           f"({len(config.kafka.all_topics())} topics; `kafka-topics --bootstrap-server "
           f"{config.kafka.bootstrap_servers} --list`)")
-    for topic, count in sorted(delivered.items()):
+    for topic, count in sorted(fleet["delivered"].items()):
         print(f"    {topic:34} {count:>9,} simulated records")
     print(f"  Airflow UI    {config.airflow.api_url}  user {config.airflow.admin_user}, "
           f"password in {airflow_stack.passwords_file(config)}")
     print(f"  MLflow        {config.mlflow.tracking_uri}")
-    print(f"  Delta lake    {config.lake.root}  (reference.ports at {ports_table})")
-    print(f"  DAG run       {DEMO_DAG} {run_id}: {run['state']}")
+    print(f"  Delta lake    {config.lake.root}")
+    print(lake_summary(config))
+    failed = [f"{r['dag_id']} {r['dag_run_id']}" for r in runs if r["state"] != "success"]
+    print(f"  DAG runs      {len(runs) - len(failed)} of {len(runs)} succeeded"
+          + (f"; failed: {', '.join(failed)}" if failed else ""))
     print(f"  Airflow CLI   source {PROJECT_ROOT / 'var' / 'env.sh'}")
     print("  Stop with     make down")
-    return 0 if run["state"] == "success" else 1
+    return 0 if not failed else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,8 @@ the network. The same settings are handed to ``spark-submit`` by
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +79,9 @@ def get_spark(
     from pyspark.sql import SparkSession
 
     config = config or get_config()
+    # Python workers (pandas UDFs, applyInPandas) must run this interpreter, which has
+    # the platform's packages, not whichever `python3` comes first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(config.spark.master)
     for key, value in {**spark_conf(config, app_name=app_name), **(extra_conf or {})}.items():
         builder = builder.config(key, value)

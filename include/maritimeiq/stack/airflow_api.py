@@ -64,8 +64,10 @@ class AirflowClient:
     def unpause(self, dag_id: str) -> None:
         self._send("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
-    def trigger(self, dag_id: str, run_id: str, logical_date: str, conf: dict | None = None) -> dict:
-        """Create the run, or return the existing one with the same id (reruns are safe)."""
+    def trigger(self, dag_id: str, run_id: str, logical_date: str, conf: dict | None = None,
+                data_interval: tuple[str, str] | None = None) -> dict:
+        """Create the run, or return the existing one with the same id (reruns are safe).
+        Without `data_interval` the DAG's timetable infers it from the logical date."""
         try:
             return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
         except AirflowApiError as exc:
@@ -74,7 +76,9 @@ class AirflowClient:
         return self._send(
             "POST",
             f"/api/v2/dags/{dag_id}/dagRuns",
-            {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}},
+            {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {},
+             **({"data_interval_start": data_interval[0], "data_interval_end": data_interval[1]}
+                if data_interval else {})},
         )
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900.0, progress=None) -> dict:
