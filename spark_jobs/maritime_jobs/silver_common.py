@@ -142,11 +142,22 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
     from pyspark.sql import functions as F
 
     result = result.persist(StorageLevel.MEMORY_AND_DISK)
-    valid = result.where((F.size("rule_violations") == 0) & ~F.col("is_duplicate")).select(*table.columns)
-    bad = result.where(F.size("rule_violations") > 0)
+    is_bad = F.size("rule_violations") > 0
+    totals = result.agg(
+        F.count("*").alias("rows_in"),
+        F.coalesce(F.sum(is_bad.cast("long")), F.lit(0)).alias("quarantined"),
+        F.coalesce(F.sum((~is_bad & F.col("is_duplicate")).cast("long")), F.lit(0)).alias("duplicates"),
+        F.collect_set(F.when(~is_bad & ~F.col("is_duplicate"), F.col(table.partition_column))).alias("valid_parts"),
+        F.collect_set(F.when(is_bad, F.to_date("ingest_time"))).alias("bad_days"),
+    ).first()
+    rows_in, n_quarantined, in_slice_duplicates = totals["rows_in"], totals["quarantined"], totals["duplicates"]
+    valid = result.where(~is_bad & ~F.col("is_duplicate")).select(*table.columns)
+    bad = result.where(is_bad)
     if payloads is not None:
-        bad = bad.join(payloads.select("topic", "partition", "offset", "payload"),
-                       ["topic", "partition", "offset"], "left")
+        # Few rows are bad: broadcast them and leave the slice's payloads unshuffled.
+        keys = ["topic", "partition", "offset"]
+        bad = payloads.select(*keys, "payload").join(
+            F.broadcast(bad) if n_quarantined < 2_000_000 else bad, keys, "right")
     mmsi = F.col("mmsi") if "mmsi" in result.columns else F.lit(None).cast("string")
     quarantined = bad.select(*SOURCE_COLUMNS, "payload", "rule_violations", mmsi.alias("mmsi"), "event_time",
                              F.to_date("ingest_time").alias("ingest_date"))
@@ -155,30 +166,25 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
     ensure_table(spark, positions_path, valid, table.partition_column)
     ensure_table(spark, quarantine_path, quarantined, "ingest_date")
     target = DeltaTable.forPath(spark, positions_path)
+    # Literal partition values let Delta skip every other partition of the target.
+    touched = _in_list(f"t.{table.partition_column}", totals["valid_parts"])
     # A valid row whose key Silver already holds from another offset is a duplicate
     # (seen in an earlier interval); the same offset again is this interval rerun.
-    held = target.toDF().select(*table.key, F.col("partition").alias("_held_partition"),
-                                F.col("offset").alias("_held_offset"))
+    held = target.toDF().where(_in_list(table.partition_column, totals["valid_parts"])).select(
+        *table.key, F.col("partition").alias("_held_partition"), F.col("offset").alias("_held_offset"))
     cross_run_duplicates = valid.join(held, list(table.key)).where(
         (F.col("_held_offset") != F.col("offset")) | (F.col("_held_partition") != F.col("partition"))).count()
-    # The partition column joins the condition so MERGE prunes target partitions.
     match_on = dict.fromkeys((*table.key, table.partition_column))
-    on_key = " AND ".join(f"t.{c} = s.{c}" for c in match_on)
+    on_key = " AND ".join([touched, *(f"t.{c} = s.{c}" for c in match_on)])
     target.alias("t").merge(valid.alias("s"), on_key).whenNotMatchedInsertAll().execute()
     (DeltaTable.forPath(spark, quarantine_path).alias("t")
-     .merge(quarantined.alias("s"), "t.topic = s.topic AND t.partition = s.partition AND t.offset = s.offset")
+     .merge(quarantined.alias("s"), " AND ".join([_in_list("t.ingest_date", totals["bad_days"]),
+                                                  "t.topic = s.topic AND t.partition = s.partition "
+                                                  "AND t.offset = s.offset"]))
      .whenNotMatchedInsertAll().execute())
-
-    totals = result.agg(
-        F.count("*").alias("rows_in"),
-        F.sum((F.size("rule_violations") > 0).cast("long")).alias("quarantined"),
-        F.sum(((F.size("rule_violations") == 0) & F.col("is_duplicate")).cast("long")).alias("duplicates"),
-    ).first()
     per_rule = {r["rule"]: r["count"] for r in
-                result.where(F.size("rule_violations") > 0).select(F.explode("rule_violations").alias("rule"))
-                .groupBy("rule").count().collect()}
-    rows_in, n_quarantined, in_slice_duplicates = (totals["rows_in"], totals["quarantined"] or 0,
-                                                   totals["duplicates"] or 0)
+                result.where(is_bad).select(F.explode("rule_violations").alias("rule")).groupBy("rule").count()
+                .collect()}
     record = {
         "stream": table.stream,
         "interval_start": interval_start,
@@ -191,6 +197,14 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
     write_quality(spark, silver_root, [record])
     result.unpersist()
     return record
+
+
+def _in_list(column: str, values) -> str:
+    """SQL `column IN (...)` over date literals; false for no values."""
+    if not values:
+        return "false"
+    literals = sorted(f"DATE'{value.isoformat()}'" for value in values)
+    return f"{column} IN ({', '.join(literals)})"
 
 
 def write_quality(spark, silver_root: str, records: list[dict]) -> None:
