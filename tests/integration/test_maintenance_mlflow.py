@@ -1,0 +1,161 @@
+"""Training, registry promotion and scoring against a real MLflow tracking server.
+
+The server is this module's own: `mlflow server` on a free port with a SQLite backend
+and proxied artifacts in a temporary directory, stopped when the module ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from maritime_jobs.maintenance_model import (CHAMPION_ALIAS, TrainParams, build_features, label, main,
+                                             train_and_register)
+from tests.unit.test_maintenance_model import SIM_HORIZON, simulated_silver
+
+pytestmark = pytest.mark.integration
+
+# A deliberately weak candidate: two usage features, a few shallow trees.
+WEAK = TrainParams(horizon_days=SIM_HORIZON, num_trees=10, max_depth=3,
+                   features=("running_hours_since_maintenance", "engine_load_mean_pct"))
+STRONG = TrainParams(horizon_days=SIM_HORIZON)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(uri: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{uri}/health", timeout=3) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def tracking_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mlflow")
+    port = _free_port()
+    uri = f"http://127.0.0.1:{port}"
+    # The platform's flags (maritimeiq.stack.mlflow), on a port of our own.
+    argv = [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+            "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination", str(root / "artifacts"), "--serve-artifacts", "--workers", "1"]
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    with open(root / "server.log", "wb") as log:
+        server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not _healthy(uri):
+            if server.poll() is not None:
+                raise RuntimeError(f"mlflow server exited:\n{(root / 'server.log').read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("mlflow server did not become healthy in 180 s")
+            time.sleep(1)
+        yield uri
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # its own session: the server and its workers
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+@pytest.fixture
+def mlflow_client(tracking_server, monkeypatch):
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
+    mlflow.set_tracking_uri(tracking_server)
+    return mlflow.MlflowClient(tracking_server)
+
+
+@pytest.fixture(scope="module")
+def silver(spark):
+    readings, maintenance, last_day = simulated_silver(spark)
+    return readings.cache(), maintenance.cache(), last_day
+
+
+@pytest.fixture
+def restore_spark_conf(spark):
+    """`main()` applies the platform's Spark settings to the shared session; undo that."""
+    before = spark.conf.getAll
+    yield
+    for key, value in before.items():
+        if spark.conf.get(key, None) != value and spark.conf.isModifiable(key):
+            spark.conf.set(key, value)
+
+
+def test_champion_moves_only_to_a_better_candidate(silver, mlflow_client):
+    readings, maintenance, last_day = silver
+    labelled = label(build_features(readings, maintenance).cache(), maintenance, SIM_HORIZON, last_day)
+    name = "maintenance-registry-test"
+
+    first = train_and_register(labelled, WEAK, model_name=name, experiment="registry-test")
+    assert first.decision == "promoted" and first.champion_version is None, first.reason
+    assert first.metrics["accuracy"] > first.metrics["baseline_accuracy"]
+
+    better = train_and_register(labelled, STRONG, model_name=name, experiment="registry-test")
+    assert better.decision == "promoted", better.reason
+    assert better.champion_version == first.model_version
+    # The champion, re-scored on the candidate's test window (the same days here), keeps its AUC.
+    assert better.champion_roc_auc == pytest.approx(first.metrics["roc_auc"])
+    assert better.metrics["roc_auc"] >= first.metrics["roc_auc"] + 0.01
+
+    worse = train_and_register(labelled, WEAK, model_name=name, experiment="registry-test")
+    assert worse.decision == "rejected"
+    assert worse.champion_version == better.model_version
+    assert worse.champion_roc_auc == pytest.approx(better.metrics["roc_auc"])
+
+    assert mlflow_client.get_model_version_by_alias(name, CHAMPION_ALIAS).version == better.model_version
+    for outcome in (first, better, worse):
+        version = mlflow_client.get_model_version(name, outcome.model_version)
+        run = mlflow_client.get_run(outcome.run_id)
+        assert version.run_id == outcome.run_id
+        for tags in (version.tags, run.data.tags):
+            assert tags["promotion_decision"] == outcome.decision
+            assert tags["promotion_reason"] == outcome.reason
+        # Metrics read back from the server are the ones training returned.
+        assert {k: run.data.metrics[k] for k in outcome.metrics} == outcome.metrics
+        assert "feature_importances.json" in {a.path for a in mlflow_client.list_artifacts(outcome.run_id)}
+    assert "does not beat the champion" in worse.reason
+
+
+def test_cli_trains_then_scores_a_day_idempotently(spark, silver, mlflow_client, tmp_path, restore_spark_conf):
+    readings, maintenance, last_day = silver
+    lake = tmp_path / "lake"
+    paths = {"--readings": str(lake / "silver" / "environmental_readings"),
+             "--maintenance": str(lake / "silver" / "maintenance_events")}
+    readings.write.format("delta").partitionBy("event_date").save(paths["--readings"])
+    maintenance.write.format("delta").partitionBy("event_date").save(paths["--maintenance"])
+    common = ["--model-name", "maintenance-cli-test", *[x for kv in paths.items() for x in kv]]
+
+    main(["train", *common, "--end", last_day.isoformat(), "--days", "50", "--horizon-days", str(SIM_HORIZON),
+          "--num-trees", "30", "--experiment", "cli-test"])
+    champion = mlflow_client.get_model_version_by_alias("maintenance-cli-test", CHAMPION_ALIAS)
+    assert champion.tags["promotion_decision"] == "promoted"
+
+    output = str(lake / "gold" / "maintenance_predictions")
+    day = date(2026, 12, 10)
+    score = ["score", *common, "--date", day.isoformat(), "--output", output]
+    main(score)
+    first = spark.read.format("delta").load(output).collect()
+    main(score)
+    assertDataFrameEqual(spark.read.format("delta").load(output), first)
+    assert first and {(r.date, r.model_name, r.model_version) for r in first} == {
+        (day, "maintenance-cli-test", int(champion.version))}
