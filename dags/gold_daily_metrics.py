@@ -47,7 +47,7 @@ from maritimeiq.operators import LakeSparkSubmitOperator
 )
 def gold_daily_metrics():
     # The interval [01:00 day D, 01:00 D+1) closes day D; its start's date is D.
-    days = ["--date", "{{ data_interval_start | ds }}", "--days", "2"]
+    days = ["--date", "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}", "--days", "2"]
     vessels = LakeSparkSubmitOperator(task_id="vessel_daily_metrics", job_module="maritime_jobs.gold_vessel_daily",
                                       job_args=days, outlets=[GOLD_VESSEL_DAILY_METRICS])
     fleet = LakeSparkSubmitOperator(task_id="fleet_daily_kpis", job_module="maritime_jobs.gold_fleet_daily",

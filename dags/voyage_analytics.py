@@ -38,6 +38,8 @@ from maritimeiq.operators import LakeSparkSubmitOperator
 
 # Longer than the fleet's longest legs (the simulator's run up to 2,500 nm at 11 kn and more).
 VOYAGE_WINDOW_DAYS = 14
+# Asset-triggered runs have no data interval: they take the day they run after.
+INTERVAL_DAY = "(data_interval_start | default(dag_run.run_after, true)) | ds"
 
 
 @dag(
@@ -57,8 +59,8 @@ def voyage_analytics():
         task_id="port_calls_and_voyages",
         job_module="maritime_jobs.voyages",
         # The interval [02:00 day D, 02:00 D+1) closes day D; its start's date is D.
-        job_args=["--start-date", f"{{{{ macros.ds_add(data_interval_start | ds, -{VOYAGE_WINDOW_DAYS - 1}) }}}}",
-                  "--end-date", "{{ data_interval_start | ds }}"],
+        job_args=["--start-date", f"{{{{ macros.ds_add({INTERVAL_DAY}, -{VOYAGE_WINDOW_DAYS - 1}) }}}}",
+                  "--end-date", f"{{{{ {INTERVAL_DAY} }}}}"],
         outlets=[GOLD_PORT_CALLS, GOLD_VOYAGES, GOLD_ROUTE_DELAY_ROLLING, GOLD_ROUTE_PERFORMANCE],
     )
 

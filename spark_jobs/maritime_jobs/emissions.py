@@ -1,0 +1,632 @@
+"""Gold emissions and IMO CII compliance for one reporting year.
+
+Daily CO2 per vessel, attained and required CII with A-E ratings, the rating
+trajectory to 2030 and a compliance report (Markdown, CSV, PNG).
+
+CO2 comes from Silver fuel reports (fuel mass x C_F, MEPC.364(79)). Vessels that filed
+no fuel report in the window are estimated from AIS with the Fourth IMO GHG Study
+bottom-up method and marked `is_estimated`. Distance is the reported one where a report
+gives it, else Gold `vessel_daily_metrics`. The regulation's tables live in
+`maritimeiq.cii`; this job turns them into broadcast lookup tables and expressions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import posixpath
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from maritime_jobs.gold_vessel_daily import GAP_HOURS
+from maritimeiq import cii
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+# ITU-R M.1371 navigational status 1 (at anchor) and 5 (moored): main engine load 0
+# (Fourth IMO GHG Study: no propulsion at berth or anchor).
+AT_REST_STATUS = (1, 5)
+ROLLING_WINDOWS_DAYS = (7, 30)
+# Each compliance check names the years whose required CII the trajectory projects.
+COMPLIANCE_CHECKS: dict[str, tuple[int, ...]] = {"imo-2030": tuple(range(2023, 2031))}
+
+RATING_COLUMNS = (
+    "mmsi", "year", "ship_category", "capacity", "capacity_unit", "distance_nm", "fuel_t", "co2_t", "attained",
+    "required", "rating", "exceeds_required", "cap_required", "is_estimated", "period", "through_date",
+)
+TRAJECTORY_COLUMNS = ("mmsi", "reporting_year", "year", "required", "rating", "co2_cut_pct_to_c", "co2_cut_t_to_c")
+DAILY_COLUMNS = ("mmsi", "date", "fuel_t", "co2_t", "distance_nm", "is_estimated", "rolling_7d_co2_t",
+                 "rolling_30d_co2_t")
+QUARANTINE_COLUMNS = ("mmsi", "report_date", "fuel_type", "fuel_consumed_t", "quarantine_reason", "source",
+                      "partition", "offset")
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting year; the rolling windows read `lookback_start` onwards."""
+
+    year: int
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.year, 12, 31)
+
+    @property
+    def lookback_start(self) -> date:
+        return self.start - timedelta(days=max(ROLLING_WINDOWS_DAYS) - 1)
+
+    @property
+    def end_moment(self) -> datetime:
+        return datetime(self.year + 1, 1, 1)
+
+
+# -- lookups generated from maritimeiq.cii ----------------------------------------------------------
+
+def _lookup(key: Column, table: dict[Any, Any]) -> Column:
+    """`table[key]` as a CASE expression; null for a missing or null key."""
+    from pyspark.sql import functions as F
+
+    (first_key, first_value), *rest = table.items()
+    expr = F.when(key == F.lit(first_key), F.lit(first_value))
+    for k, v in rest:
+        expr = expr.when(key == F.lit(k), F.lit(v))
+    return expr
+
+
+def fuel_code(column: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.upper(F.trim(column))
+
+
+def cii_category(column: Column) -> Column:
+    """Spark form of `cii.canonical_category`: the MEPC.353(78) ship type or null."""
+    from pyspark.sql import functions as F
+
+    key = F.regexp_replace(F.lower(F.trim(column)), "[- ]", "_")
+    name = F.coalesce(_lookup(key, cii.CATEGORY_ALIASES), key)
+    return F.when(_lookup(name, cii.CAPACITY_UNIT).isNotNull(), name)
+
+
+def reference_lines(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame(cii.reference_line_rows(), cii.REFERENCE_LINE_SCHEMA)
+
+
+def reduction_factors(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame(sorted(cii.REDUCTION_FACTOR_PCT.items()), "year int, z_pct double")
+
+
+# -- transforms --------------------------------------------------------------------------------------
+
+def co2_per_report(reports: DataFrame) -> DataFrame:
+    """Fuel reports with `co2_t` = fuel mass x C_F (MEPC.364(79)) and a `quarantine_reason`.
+
+    An unknown fuel code or a missing or negative mass is an error row, never a zero.
+    """
+    from pyspark.sql import functions as F
+
+    code = fuel_code(F.col("fuel_type"))
+    factor = _lookup(code, cii.CO2_FACTOR_T_PER_T)
+    reason = (F.when(factor.isNull(), F.lit("unknown_fuel_type"))
+              .when(F.col("fuel_consumed_t").isNull() | (F.col("fuel_consumed_t") < 0), F.lit("invalid_fuel_mass")))
+    return (reports.withColumn("fuel_type", code)
+            .withColumn("quarantine_reason", reason)
+            .withColumn("co2_t", F.when(reason.isNull(), F.col("fuel_consumed_t") * factor)))
+
+
+def static_as_of(static: DataFrame, moment: datetime) -> DataFrame:
+    """One vessel_static version per MMSI: the last one valid before `moment`, else the first one."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    known = F.col("valid_from") < F.lit(moment)
+    order = Window.partitionBy("mmsi").orderBy(known.desc(), F.when(known, F.col("valid_from")).desc_nulls_last(),
+                                               F.col("valid_from").asc())
+    return static.withColumn("_n", F.row_number().over(order)).where(F.col("_n") == 1).drop("_n")
+
+
+def engine_inputs(static: DataFrame) -> DataFrame:
+    """Per MMSI what the AIS estimate needs, with `estimate_issue` when something is missing."""
+    from pyspark.sql import functions as F
+
+    code = fuel_code(F.col("fuel_type"))
+    sfoc = _lookup(code, cii.SFOC_G_PER_KWH)
+    issue = (F.when(~(F.coalesce(F.col("mcr_kw"), F.lit(0.0)) > 0), F.lit("no_mcr"))
+             .when(~(F.coalesce(F.col("service_speed_kn"), F.lit(0.0)) > 0), F.lit("no_reference_speed"))
+             .when(_lookup(code, cii.CO2_FACTOR_T_PER_T).isNull(), F.lit("unknown_fuel_type"))
+             .when(sfoc.isNull(), F.lit("no_sfoc_for_fuel")))
+    return static.select(
+        "mmsi", "mcr_kw", F.col("service_speed_kn").alias("reference_speed_kn"), code.alias("fuel_type"),
+        sfoc.alias("sfoc_g_kwh"), _lookup(code, cii.CO2_FACTOR_T_PER_T).alias("co2_factor"),
+        issue.alias("estimate_issue"))
+
+
+def estimate_ais_fuel(positions: DataFrame, engines: DataFrame) -> DataFrame:
+    """Main-engine fuel per MMSI and day from AIS (Fourth IMO GHG Study bottom-up method).
+
+    Load = (SOG / reference speed)^3, capped at 0.98, 0 at anchor or moored; energy =
+    load x MCR x hours; fuel = energy x SFOC. Hours are those to the next fix of the day
+    (as in gold_vessel_daily); silences over an hour and fixes without SOG are not
+    credited. Auxiliary engines and boilers are not estimated (the fuel is a lower bound).
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    fixes = (positions.where(F.col("latitude").isNotNull() & F.col("longitude").isNotNull())
+             .join(engines.where(F.col("estimate_issue").isNull()), "mmsi"))
+    track = Window.partitionBy("mmsi", "event_date").orderBy("event_time", "offset")
+    hop_hours = (F.lead("event_time").over(track).cast("double") - F.col("event_time").cast("double")) / 3600.0
+    cubic = F.pow(F.col("sog_kn") / F.col("reference_speed_kn"), 3)
+    load = (F.when(F.col("nav_status").isin(*AT_REST_STATUS), F.lit(0.0))
+            .when(cubic > cii.MAX_ENGINE_LOAD, F.lit(cii.MAX_ENGINE_LOAD)).otherwise(cubic))
+    energy_kwh = load * F.col("mcr_kw") * F.when(hop_hours <= GAP_HOURS, hop_hours)
+    hops = fixes.select("mmsi", F.col("event_date").alias("date"), "co2_factor",
+                        (energy_kwh * F.col("sfoc_g_kwh") / 1e6).alias("fuel_t"))
+    return (hops.groupBy("mmsi", "date", "co2_factor").agg(F.coalesce(F.sum("fuel_t"), F.lit(0.0)).alias("fuel_t"))
+            .select("mmsi", "date", "fuel_t", (F.col("fuel_t") * F.col("co2_factor")).alias("co2_t")))
+
+
+def daily_co2(reports_co2: DataFrame, estimated: DataFrame, vessel_daily: DataFrame, period: Period) -> DataFrame:
+    """CO2 per MMSI and day of the period with 7- and 30-day rolling sums.
+
+    A vessel that filed any valid fuel report in the window is taken from its reports;
+    only vessels without reports get the AIS estimate. Rolling sums are time ranges over
+    calendar days (a missing day counts as no emission, not as a skipped row).
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    valid = reports_co2.where(F.col("quarantine_reason").isNull())
+    reported = (valid.groupBy("mmsi", F.col("report_date").alias("date"))
+                .agg(F.sum("fuel_consumed_t").alias("fuel_t"), F.sum("co2_t").alias("co2_t"),
+                     F.sum("distance_nm").alias("reported_distance_nm"))
+                .withColumn("is_estimated", F.lit(False)))
+    unreported = (estimated.join(valid.select("mmsi").distinct(), "mmsi", "left_anti")
+                  .select("mmsi", "date", "fuel_t", "co2_t", F.lit(None).cast("double").alias("reported_distance_nm"),
+                          F.lit(True).alias("is_estimated")))
+    ais_distance = vessel_daily.select("mmsi", F.col("event_date").alias("date"),
+                                       F.col("distance_nm").alias("ais_distance_nm"))
+    days = reported.unionByName(unreported).join(ais_distance, ["mmsi", "date"], "left")
+    day_number = F.datediff(F.col("date"), F.lit(date(1970, 1, 1)))
+    by_day = Window.partitionBy("mmsi").orderBy(day_number)
+    rolling = {f"rolling_{n}d_co2_t": F.sum("co2_t").over(by_day.rangeBetween(-(n - 1), 0))
+               for n in ROLLING_WINDOWS_DAYS}
+    return (days.select("*", *[expr.alias(name) for name, expr in rolling.items()])
+            .withColumn("distance_nm", F.coalesce("reported_distance_nm", "ais_distance_nm"))
+            .where(F.col("date").between(F.lit(period.start), F.lit(period.end)))
+            .select(*DAILY_COLUMNS))
+
+
+def vessel_year(daily: DataFrame, vessels: DataFrame, active: DataFrame, period: Period) -> DataFrame:
+    """Per vessel seen in the year: totals, CII ship type, capacity, attained AER, and an
+    `exclusion_reason` for vessels that cannot be rated.
+
+    `vessels`: mmsi, ship_category, dwt_t, gt (one row per MMSI); `active`: the MMSIs seen.
+    Attained CII (MEPC.352(78)) = CO2 g / (capacity x distance nm); capacity is DWT or GT
+    by ship type; `period` says whether the data cover the whole year or the year to date.
+    """
+    from pyspark.sql import functions as F
+
+    in_year = daily.where(F.col("date").between(F.lit(period.start), F.lit(period.end)))
+    totals = in_year.groupBy("mmsi").agg(
+        F.sum("co2_t").alias("co2_t"), F.sum("fuel_t").alias("fuel_t"), F.sum("distance_nm").alias("distance_nm"),
+        F.max(F.col("is_estimated").cast("int")).cast("boolean").alias("is_estimated"))
+    through = in_year.agg(F.max("date").alias("through_date"))
+    category = cii_category(F.col("ship_category"))
+    unit = _lookup(category, cii.CAPACITY_UNIT)
+    capacity = F.when(unit == "DWT", F.col("dwt_t")).when(unit == "GT", F.col("gt"))
+    reason = (F.when(F.col("ship_category").isNull(), F.lit("no_cii_ship_type"))
+              .when(~(F.coalesce(F.col("capacity"), F.lit(0.0)) > 0), F.lit("no_capacity"))
+              .when(F.col("co2_t").isNull(), F.lit("no_fuel_data"))
+              .when(~(F.coalesce(F.col("distance_nm"), F.lit(0.0)) > 0), F.lit("no_distance")))
+    return (active.select("mmsi").distinct()
+            .join(totals, "mmsi", "left")
+            .join(vessels.select("mmsi", category.alias("ship_category"), unit.alias("capacity_unit"),
+                                 capacity.alias("capacity")), "mmsi", "left")
+            .crossJoin(through)
+            .withColumn("exclusion_reason", reason)
+            .withColumn("attained", F.when(F.col("exclusion_reason").isNull(),
+                                           F.col("co2_t") * 1e6 / (F.col("capacity") * F.col("distance_nm"))))
+            .withColumn("year", F.lit(period.year))
+            .withColumn("period", F.when(F.col("through_date") == F.lit(period.end), F.lit("annual"))
+                        .otherwise(F.lit("year_to_date"))))
+
+
+def rate(frame: DataFrame, lines: DataFrame, factors: DataFrame) -> DataFrame:
+    """Adds `required` ((1 - Z/100) x a x capacity^-c, MEPC.353(78)), `upper_c` and `rating`
+    (MEPC.354(78) boundaries required x exp(d1..d4)) to rows with ship_category,
+    capacity, year and attained."""
+    from pyspark.sql import functions as F
+
+    line = lines.select(*[F.col(c).alias(f"line_{c}") for c in lines.columns])
+    band = ((F.col("ship_category") == F.col("line_ship_category"))
+            & (F.col("capacity") >= F.col("line_min_capacity"))
+            & (F.col("line_max_capacity").isNull() | (F.col("capacity") < F.col("line_max_capacity"))))
+    reference = F.col("line_a") * F.pow(F.coalesce("line_fixed_capacity", "capacity"), -F.col("line_c"))
+    required = (1 - F.col("z_pct") / 100) * reference
+    bounds = [F.col("required") * F.col(f"line_exp_d{i}") for i in range(1, 5)]
+    grade = F.when(F.col("attained") < bounds[0], "A")
+    for letter, bound in zip("BCD", bounds[1:]):
+        grade = grade.when(F.col("attained") < bound, letter)
+    return (frame.join(F.broadcast(line), band, "left").join(F.broadcast(factors), "year", "left")
+            .withColumn("required", required)
+            .withColumn("upper_c", bounds[2])
+            .withColumn("rating", grade.otherwise("E"))
+            .drop(*line.columns, "z_pct"))
+
+
+def cii_ratings(vessels: DataFrame, history: DataFrame, lines: DataFrame, factors: DataFrame) -> DataFrame:
+    """Rated vessels of one year with the exceedance and corrective-action-plan flags.
+
+    `history`: mmsi, year, rating of earlier years. A corrective action plan is due when
+    rated E, or D three consecutive years (MARPOL Annex VI regulation 28.6).
+    """
+    from pyspark.sql import functions as F
+
+    rated = rate(vessels.where(F.col("exclusion_reason").isNull()), lines, factors)
+    earlier = history.select("mmsi", "year", "rating")
+    for back in (1, 2):
+        rated = rated.join(earlier.select("mmsi", (F.col("year") + back).alias("year"),
+                                          F.col("rating").alias(f"rating_minus_{back}")), ["mmsi", "year"], "left")
+    d_three_years = (F.col("rating") == "D") & (F.col("rating_minus_1") == "D") & (F.col("rating_minus_2") == "D")
+    return (rated.withColumn("exceeds_required", F.col("attained") > F.col("required"))
+            .withColumn("cap_required", (F.col("rating") == "E") | F.coalesce(d_three_years, F.lit(False)))
+            .withColumn("year", F.col("year").cast("int"))
+            .select(*RATING_COLUMNS))
+
+
+def cii_trajectory(ratings: DataFrame, years: tuple[int, ...], lines: DataFrame, factors: DataFrame) -> DataFrame:
+    """Each rated vessel's rating in every year of `years` at its current attained CII, and
+    the CO2 cut (per cent and tonnes, same distance) that keeps it at C: attained at most
+    the upper boundary of C."""
+    from pyspark.sql import functions as F
+
+    spark = ratings.sparkSession
+    targets = spark.createDataFrame([(y,) for y in years], "year int")
+    grid = (ratings.select("mmsi", F.col("year").alias("reporting_year"), "ship_category", "capacity", "attained",
+                           "co2_t").crossJoin(targets))
+    cut_pct = F.greatest(F.lit(0.0), 1 - F.col("upper_c") / F.col("attained")) * 100
+    return (rate(grid, lines, factors)
+            .withColumn("co2_cut_pct_to_c", cut_pct)
+            .withColumn("co2_cut_t_to_c", F.col("co2_t") * F.col("co2_cut_pct_to_c") / 100)
+            .select(*TRAJECTORY_COLUMNS))
+
+
+# -- extract, load, report ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Inputs:
+    fuel_reports: str
+    ais_positions: str
+    vessel_static: str
+    vessel_daily: str
+
+    @classmethod
+    def under(cls, lake_root: str) -> Inputs:
+        root = lake_root.rstrip("/")
+        return cls(f"{root}/silver/fuel_reports", f"{root}/silver/ais_positions", f"{root}/silver/vessel_static",
+                   f"{root}/gold/vessel_daily_metrics")
+
+
+@dataclass(frozen=True)
+class Outputs:
+    gold_root: str
+
+    def path(self, table: str) -> str:
+        return f"{self.gold_root.rstrip('/')}/{table}"
+
+
+def extract(spark: SparkSession, inputs: Inputs, period: Period) -> dict[str, DataFrame]:
+    from pyspark.sql import functions as F
+
+    def read(path: str) -> DataFrame:
+        from delta.tables import DeltaTable
+
+        if not DeltaTable.isDeltaTable(spark, path):
+            raise FileNotFoundError(f"input table missing: {path}")
+        return spark.read.format("delta").load(path)
+
+    window = (F.lit(period.lookback_start), F.lit(period.end))
+    return {
+        "fuel_reports": read(inputs.fuel_reports).where(F.col("report_date").between(*window)),
+        # Only ship stations burn fuel; base stations and aids to navigation are not vessels.
+        "ais_positions": read(inputs.ais_positions).where(F.col("event_date").between(*window))
+        .where(F.col("mmsi_class") == "ship")
+        .select("mmsi", "event_time", "event_date", "latitude", "longitude", "sog_kn", "nav_status", "offset"),
+        "vessel_static": static_as_of(read(inputs.vessel_static), period.end_moment),
+        "vessel_daily": read(inputs.vessel_daily).where(F.col("event_date").between(*window))
+        .select("mmsi", "event_date", "distance_nm"),
+    }
+
+
+def rating_history(spark: SparkSession, outputs: Outputs, year: int) -> DataFrame:
+    """Ratings of the two years before `year` from the Gold table (empty on a fresh lake),
+    collected so that rewriting cii_ratings later cannot change what was read."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    schema = "mmsi string, year int, rating string"
+    path = outputs.path("cii_ratings")
+    rows = [] if not DeltaTable.isDeltaTable(spark, path) else (
+        spark.read.format("delta").load(path).where(F.col("year").between(year - 2, year - 1))
+        .select("mmsi", "year", "rating").collect())
+    return spark.createDataFrame(rows, schema)
+
+
+def transform(spark: SparkSession, sources: dict[str, DataFrame], history: DataFrame, period: Period,
+              years: tuple[int, ...], materialize: Callable[[DataFrame], DataFrame] = lambda frame: frame
+              ) -> dict[str, DataFrame]:
+    """All steps for one year. `materialize` is applied to each intermediate result that
+    later steps reuse (the job caches them)."""
+    from pyspark.sql import functions as F
+
+    in_year = (F.lit(period.start), F.lit(period.end))
+    reports = materialize(co2_per_report(sources["fuel_reports"]))
+    estimated = estimate_ais_fuel(sources["ais_positions"], engine_inputs(sources["vessel_static"]))
+    daily = materialize(daily_co2(reports, estimated, sources["vessel_daily"], period))
+    active = (sources["ais_positions"].where(F.col("event_date").between(*in_year)).select("mmsi")
+              .unionByName(sources["fuel_reports"].where(F.col("report_date").between(*in_year)).select("mmsi")))
+    vessels = materialize(vessel_year(daily, sources["vessel_static"], active, period))
+    lines, factors = reference_lines(spark), reduction_factors(spark)
+    ratings = materialize(cii_ratings(vessels, history, lines, factors))
+    return {
+        "co2_daily": daily,
+        "fuel_report_quarantine": reports.where(F.col("quarantine_reason").isNotNull()
+                                                & F.col("report_date").between(*in_year))
+        .select(*QUARANTINE_COLUMNS),
+        "vessels": vessels,
+        "cii_ratings": ratings,
+        "cii_trajectory": cii_trajectory(ratings, years, lines, factors),
+    }
+
+
+def load(result: dict[str, DataFrame], outputs: Outputs, period: Period) -> None:
+    """Replace exactly the reporting year in every Gold table, so reruns give the same tables."""
+    # Delta cannot check a BETWEEN in replaceWhere on an existing table: spell out the range.
+    def days(column: str) -> str:
+        return f"`{column}` >= DATE'{period.start.isoformat()}' AND `{column}` <= DATE'{period.end.isoformat()}'"
+
+    writes = (("co2_daily", "date", days("date")),
+              ("fuel_report_quarantine", "report_date", days("report_date")),
+              ("cii_ratings", "year", f"year = {period.year}"),
+              ("cii_trajectory", "reporting_year", f"reporting_year = {period.year}"))
+    for table, partition, predicate in writes:
+        (result[table].write.format("delta").mode("overwrite").partitionBy(partition)
+         .option("replaceWhere", predicate).save(outputs.path(table)))
+
+
+def write_report(reports_dir: Path, year: int, ratings: list[dict[str, Any]], trajectory: list[dict[str, Any]],
+                 summary: dict[str, Any]) -> dict[str, Path]:
+    """Markdown, CSV (the cii_ratings rows of the year) and a PNG chart, overwritten per year."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    stem = reports_dir / f"cii_compliance_{year}"
+    paths = {"markdown": stem.with_suffix(".md"), "csv": stem.with_suffix(".csv"), "chart": stem.with_suffix(".png")}
+    with paths["csv"].open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RATING_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: _csv_value(row[k]) for k in RATING_COLUMNS} for row in ratings)
+    _chart(paths["chart"], year, ratings)
+    paths["markdown"].write_text(_markdown(year, ratings, trajectory, summary, paths))
+    return paths
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, date):
+        return value.isoformat()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _chart(path: Path, year: int, ratings: list[dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (bars, lines) = plt.subplots(1, 2, figsize=(13, 5))
+    counts = [sum(r["rating"] == grade for r in ratings) for grade in cii.RATINGS]
+    bars.bar(cii.RATINGS, counts, color=["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"])
+    bars.set_title(f"Fleet CII ratings {year} ({len(ratings)} vessels)")
+    bars.set_xlabel("rating")
+    bars.set_ylabel("vessels")
+    bars.yaxis.set_major_locator(MaxNLocator(integer=True))
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for row in ratings:
+        by_category.setdefault(row["ship_category"], []).append(row)
+    for index, (category, rows) in enumerate(sorted(by_category.items())):
+        colour = f"C{index % 10}"
+        # The required line over the category's capacity range, widened so one ship still shows a line.
+        low, high = 0.6 * min(r["capacity"] for r in rows), 1.4 * max(r["capacity"] for r in rows)
+        grid = [low * (high / low) ** (i / 59) for i in range(60)]
+        lines.plot(grid, [cii.required_cii(category, c, year) for c in grid], color=colour,
+                   label=f"{category} required")
+        lines.scatter([r["capacity"] for r in rows], [r["attained"] for r in rows], color=colour, s=18,
+                      label=f"{category} attained")
+    lines.set_title(f"Attained vs required CII {year}")
+    lines.set_xscale("log")
+    lines.set_xlabel("capacity (DWT or GT, log scale)")
+    lines.set_ylabel("g CO2 / capacity-nm")
+    if by_category:
+        lines.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _markdown(year: int, ratings: list[dict[str, Any]], trajectory: list[dict[str, Any]], summary: dict[str, Any],
+              paths: dict[str, Path]) -> str:
+    years = sorted({t["year"] for t in trajectory})
+    per_vessel: dict[str, dict[int, dict[str, Any]]] = {}
+    for t in trajectory:
+        per_vessel.setdefault(t["mmsi"], {})[t["year"]] = t
+    lines = [
+        f"# IMO CII compliance report {year}",
+        "",
+        f"Data through {summary['through_date'] or 'n/a'} ({summary['period']}); check `{summary['check']}`. "
+        "Attained AER per MEPC.352(78), required CII per MEPC.353(78) with Z of MEPC.338(76)/MEPC.400(83), "
+        "ratings per MEPC.354(78). AIS-estimated vessels (Fourth IMO GHG Study bottom-up, main engine only) "
+        "are marked.",
+        "",
+        "| rating | vessels |",
+        "|---|---|",
+        *[f"| {grade} | {summary['ratings'].get(grade, 0)} |" for grade in cii.RATINGS],
+        "",
+        f"* Vessels rated: {summary['vessels_rated']}",
+        f"* Vessels exceeding the required CII: {summary['exceeding_required']}",
+        f"* Corrective action plan required: {summary['cap_required']}",
+        f"* Estimated from AIS: {summary['estimated_share']:.1%}",
+        f"* Excluded: {_counts(summary['excluded'])}",
+        f"* Fuel reports quarantined: {_counts(summary['quarantined'])}",
+        "",
+        "## Vessels",
+        "",
+        "| MMSI | ship type | capacity | distance nm | CO2 t | attained | required | rating | CAP | estimated | "
+        + " | ".join(str(y) for y in years) + f" | cut to C in {max(years, default='-')} |",
+        "|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(years) + "---|",
+    ]
+    for r in ratings:
+        future = per_vessel.get(r["mmsi"], {})
+        last = future.get(max(years)) if years else None
+        cut = f"{last['co2_cut_pct_to_c']:.1f} % ({last['co2_cut_t_to_c']:.0f} t)" if last else ""
+        lines.append(
+            f"| {r['mmsi']} | {r['ship_category']} | {r['capacity']:.0f} {r['capacity_unit']} | "
+            f"{r['distance_nm']:.0f} | {r['co2_t']:.1f} | {r['attained']:.3f} | {r['required']:.3f} | "
+            f"{r['rating']} | {'yes' if r['cap_required'] else ''} | {'yes' if r['is_estimated'] else ''} | "
+            + " | ".join(future[y]["rating"] if y in future else "" for y in years) + f" | {cut} |")
+    lines += ["", f"CSV: `{paths['csv'].name}`; chart: `{paths['chart'].name}`.", "",
+              f"![ratings and CII lines]({paths['chart'].name})", ""]
+    return "\n".join(lines)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def run(spark: SparkSession, inputs: Inputs, outputs: Outputs, year: int, reports_dir: Path,
+        check: str = "imo-2030") -> dict[str, Any]:
+    """Compute, write and report one reporting year; returns the summary."""
+    from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
+
+    started = time.monotonic()
+    period = Period(year)
+    _progress(f"reading inputs {period.lookback_start} .. {period.end}")
+    sources = extract(spark, inputs, period)
+    tagged = [frame.select(F.lit(name).alias("table")) for name, frame in sources.items()]
+    records = {name: 0 for name in sources} | {
+        r["table"]: r["count"] for r in functools.reduce(DataFrame.unionByName, tagged).groupBy("table").count()
+        .collect()}
+    _progress(f"loaded {sum(records.values())} records: {_counts(records)}")
+    result = transform(spark, sources, rating_history(spark, outputs, year), period, COMPLIANCE_CHECKS[check],
+                       materialize=lambda frame: frame.cache())
+    _progress("writing co2_daily, fuel_report_quarantine, cii_ratings, cii_trajectory")
+    load(result, outputs, period)
+
+    _progress("building the compliance report")
+    ratings = [r.asDict() for r in spark.read.format("delta").load(outputs.path("cii_ratings"))
+               .where(F.col("year") == year).orderBy("mmsi").collect()]
+    trajectory = [r.asDict() for r in spark.read.format("delta").load(outputs.path("cii_trajectory"))
+                  .where(F.col("reporting_year") == year).orderBy("mmsi", "year").collect()]
+    vessels = result["vessels"].select("exclusion_reason", "through_date", "period").collect()
+    quarantined = {r["quarantine_reason"]: r["count"]
+                   for r in result["fuel_report_quarantine"].groupBy("quarantine_reason").count().collect()}
+    for frame in result.values():
+        frame.unpersist()
+    summary = {
+        "year": year,
+        "check": check,
+        "through_date": vessels[0]["through_date"] if vessels else None,
+        "period": vessels[0]["period"] if vessels else "year_to_date",
+        "vessels_rated": len(ratings),
+        "ratings": {grade: sum(r["rating"] == grade for r in ratings) for grade in cii.RATINGS},
+        "exceeding_required": sum(r["exceeds_required"] for r in ratings),
+        "cap_required": sum(r["cap_required"] for r in ratings),
+        "estimated_share": sum(r["is_estimated"] for r in ratings) / len(ratings) if ratings else 0.0,
+        "excluded": dict(Counter(v["exclusion_reason"] for v in vessels if v["exclusion_reason"])),
+        "quarantined": quarantined,
+        "records_loaded": sum(records.values()),
+    }
+    summary["report"] = write_report(reports_dir, year, ratings, trajectory, summary)
+    minutes = max(time.monotonic() - started, 1e-9) / 60
+    summary["records_per_minute"] = summary["records_loaded"] / minutes
+    return summary
+
+
+def _progress(message: str) -> None:
+    print(f"[maritime-emissions] {message}", flush=True)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    print(f"IMO CII {summary['year']} ({summary['check']}, {summary['period']} through {summary['through_date']})")
+    print("  vessels per rating: " + ", ".join(f"{g} {n}" for g, n in summary["ratings"].items()))
+    print(f"  vessels exceeding required CII: {summary['exceeding_required']} of {summary['vessels_rated']}")
+    print(f"  corrective action plan required: {summary['cap_required']}")
+    print(f"  estimated from AIS: {summary['estimated_share']:.1%}")
+    print(f"  excluded vessels: {_counts(summary['excluded'])}")
+    print(f"  quarantined fuel reports: {_counts(summary['quarantined'])}")
+    print(f"  records loaded: {summary['records_loaded']} ({summary['records_per_minute']:,.0f} records/minute)")
+    print(f"  report: {summary['report']['markdown']}")
+
+
+def latest_year(spark: SparkSession, inputs: Inputs) -> int:
+    """Without --year: the last year holding fuel reports or daily metrics."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    years = [spark.read.format("delta").load(path).agg(F.max(F.year(column))).first()[0]
+             for path, column in ((inputs.fuel_reports, "report_date"), (inputs.vessel_daily, "event_date"))
+             if DeltaTable.isDeltaTable(spark, path)]
+    years = [y for y in years if y is not None]
+    if not years:
+        raise SystemExit("no input data to take a year from; pass --year")
+    return max(years)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from maritimeiq.config import get_config
+    from maritimeiq.spark import get_spark
+
+    config = get_config()
+    lake_root = config.lake.root.rstrip("/")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input", default=lake_root,
+                        help="lake root holding silver/ and gold/ (table paths below override it)")
+    for table in ("fuel-reports", "ais-positions", "vessel-static", "vessel-daily"):
+        parser.add_argument(f"--{table}", help=f"path of the {table} table (default under --input)")
+    parser.add_argument("--output", default=f"{lake_root}/gold", help="Gold root for the output tables")
+    parser.add_argument("--compliance-check", required=True, choices=sorted(COMPLIANCE_CHECKS))
+    parser.add_argument("--year", type=int, choices=sorted(cii.REDUCTION_FACTOR_PCT),
+                        help="reporting year (default: the last year in the inputs)")
+    parser.add_argument("--reports-dir", type=Path,
+                        default=Path(posixpath.dirname(lake_root)) / "reports",
+                        help="folder for the Markdown, CSV and PNG report (default: <lake root>/../reports)")
+    args = parser.parse_args(argv)
+    defaults = Inputs.under(args.input)
+    inputs = Inputs(args.fuel_reports or defaults.fuel_reports, args.ais_positions or defaults.ais_positions,
+                    args.vessel_static or defaults.vessel_static, args.vessel_daily or defaults.vessel_daily)
+    spark = get_spark("maritime-emissions", config=config)
+    year = args.year or latest_year(spark, inputs)
+    if year not in cii.REDUCTION_FACTOR_PCT:
+        raise SystemExit(f"no reduction factor for {year}; --year must be one of {sorted(cii.REDUCTION_FACTOR_PCT)}")
+    _progress(f"reporting year {year}, check {args.compliance_check}")
+    print_summary(run(spark, inputs, Outputs(args.output), year, args.reports_dir, args.compliance_check))
+
+
+if __name__ == "__main__":
+    main()
