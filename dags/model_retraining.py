@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag
+from airflow.sdk import Param, dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from maritimeiq.assets import MODEL_MAINTENANCE
@@ -44,6 +44,9 @@ from maritimeiq.operators import LakeSparkSubmitOperator
     max_active_runs=1,
     doc_md=__doc__,
     tags=["maritime", "ml", "maintenance", "spark"],
+    # Overridable per run (UI "Trigger DAG w/ config", `airflow dags test -c`).
+    params={"days": Param(182, type="integer", minimum=14), "horizon_days": Param(7, type="integer", minimum=1),
+            "test_weeks": Param(2, type="integer", minimum=1)},
     default_args=default_args(retries=1, retry_delay=timedelta(minutes=10),
                               execution_timeout=timedelta(hours=2)),
 )
@@ -52,7 +55,8 @@ def model_retraining():
         task_id="train_maintenance_model",
         job_module="maritime_jobs.maintenance_model",
         # The interval [Mon 03:00, next Mon 03:00) closes the week ending on the Sunday before its end.
-        job_args=["train", "--end", "{{ macros.ds_add(data_interval_end | ds, -1) }}", "--days", "182"],
+        job_args=["train", "--end", "{{ macros.ds_add(data_interval_end | ds, -1) }}", "--days", "{{ params.days }}",
+                  "--horizon-days", "{{ params.horizon_days }}", "--test-weeks", "{{ params.test_weeks }}"],
         env_vars={"MLFLOW_TRACKING_URI": "{{ conn.mlflow_default.host }}"},
         outlets=[MODEL_MAINTENANCE],
     )

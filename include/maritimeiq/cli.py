@@ -148,7 +148,8 @@ def run_demo_pipeline(config: PlatformConfig, client: AirflowClient, fleet: dict
     from maritimeiq.kafka_lag import wait_until_caught_up
 
     _say("waiting for the Bronze worker to land every record ...")
-    wait_until_caught_up(config.kafka, config.bronze.consumer_group, config.kafka.all_topics(), progress=_say)
+    wait_until_caught_up(config.kafka, config.bronze.consumer_group, [t.name for t in config.kafka.all_topics()],
+                         progress=_say)
     produced_from, produced_to = (datetime.fromisoformat(t) for t in fleet["produced"])
     hour = produced_from.replace(minute=0, second=0, microsecond=0)
     runs = []

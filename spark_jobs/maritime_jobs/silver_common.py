@@ -154,10 +154,11 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
     valid = result.where(~is_bad & ~F.col("is_duplicate")).select(*table.columns)
     bad = result.where(is_bad)
     if payloads is not None:
-        # Few rows are bad: broadcast them and leave the slice's payloads unshuffled.
+        # Few rows are bad: broadcast them and leave the slice's payloads unshuffled. Every
+        # bad row comes from the slice, so the inner join keeps them all.
         keys = ["topic", "partition", "offset"]
         bad = payloads.select(*keys, "payload").join(
-            F.broadcast(bad) if n_quarantined < 2_000_000 else bad, keys, "right")
+            F.broadcast(bad) if n_quarantined < 2_000_000 else bad, keys)
     mmsi = F.col("mmsi") if "mmsi" in result.columns else F.lit(None).cast("string")
     quarantined = bad.select(*SOURCE_COLUMNS, "payload", "rule_violations", mmsi.alias("mmsi"), "event_time",
                              F.to_date("ingest_time").alias("ingest_date"))

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from maritime_jobs.reference_ports import default_ports_csv
-from maritimeiq.config import load_config
-from maritimeiq.stack.airflow import airflow_env
+from tests.integration.conftest import AIRFLOW
 
 pytestmark = pytest.mark.integration
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
-
-
-@pytest.fixture
-def airflow_home(tmp_path):
-    """An Airflow home and lake of the test's own, its metadata DB migrated."""
-    overrides = {
-        "MARITIME__AIRFLOW__HOME": str(tmp_path / "airflow"),
-        "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
-        "MARITIME__SPARK__DRIVER_MEMORY": "1g",
-    }
-    config = load_config(environ=overrides)
-    env = airflow_env(config, base={**_plain_environment(), **overrides})
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    return config, env
 
 
 def test_airflow_dags_test_runs_the_reference_pipeline(airflow_home, spark):
@@ -46,13 +28,6 @@ def test_airflow_dags_test_runs_the_reference_pipeline(airflow_home, spark):
     table = spark.read.format("delta").load(config.lake.table_path("reference", "ports"))
     assert {r.unlocode for r in table.select("unlocode").collect()} == shipped
     assert table.count() == len(shipped)
-
-
-def _plain_environment() -> dict[str, str]:
-    """This process's environment without the test session's Airflow settings."""
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
 
 
 def test_airflow_dags_test_runs_silver_then_gold_on_simulated_fleet(airflow_home, spark):

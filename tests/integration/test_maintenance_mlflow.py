@@ -159,3 +159,43 @@ def test_cli_trains_then_scores_a_day_idempotently(spark, silver, mlflow_client,
     assertDataFrameEqual(spark.read.format("delta").load(output), first)
     assert first and {(r.date, r.model_name, r.model_version) for r in first} == {
         (day, "maintenance-cli-test", int(champion.version))}
+
+
+def test_airflow_dags_test_retrains_then_scores_against_the_tracking_server(airflow_home, spark, silver,
+                                                                              tracking_server):
+    """`model_retraining` then `maintenance_scoring` through Airflow, MLflow reached through
+    the `mlflow_default` Connection."""
+    import json
+
+    import mlflow
+
+    from tests.integration.conftest import AIRFLOW
+
+    config, env = airflow_home
+    readings, maintenance, last_day = silver
+    assert last_day == date(2026, 12, 20) and last_day.weekday() == 6  # the Sunday a Monday run closes
+    readings.write.format("delta").partitionBy("event_date").save(
+        config.lake.table_path("silver", "environmental_readings"))
+    maintenance.write.format("delta").partitionBy("event_date").save(
+        config.lake.table_path("silver", "maintenance_events"))
+    env = {**env, "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps({"conn_type": "http", "host": tracking_server})}
+
+    # The manual run of 2026-12-21 04:00 covers the week closing Monday 03:00: --end 2026-12-20.
+    conf = json.dumps({"horizon_days": SIM_HORIZON, "days": 60})
+    run = subprocess.run([AIRFLOW, "dags", "test", "model_retraining", "2026-12-21T04:00:00+00:00", "-c", conf],
+                         env=env, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    client = mlflow.MlflowClient(tracking_server)
+    champion = client.get_model_version_by_alias("maritime-maintenance", CHAMPION_ALIAS)
+    metrics = client.get_run(champion.run_id).data.metrics
+    assert metrics["accuracy"] >= 0.85 and metrics["accuracy"] > metrics["baseline_accuracy"]
+
+    run = subprocess.run([AIRFLOW, "dags", "test", "maintenance_scoring", "2026-12-21T03:00:00+00:00"],
+                         env=env, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    predictions = spark.read.format("delta").load(config.lake.table_path("gold", "maintenance_predictions"))
+    rows = predictions.collect()
+    assert {str(r.date) for r in rows} == {"2026-12-20"}
+    assert {r.model_version for r in rows} == {str(champion.version)}
+    assert len(rows) == readings.where("event_date = DATE'2026-12-20'").select("mmsi").distinct().count()
+    assert all(0.0 <= r.probability <= 1.0 for r in rows)
