@@ -196,6 +196,6 @@ def test_airflow_dags_test_retrains_then_scores_against_the_tracking_server(airf
     predictions = spark.read.format("delta").load(config.lake.table_path("gold", "maintenance_predictions"))
     rows = predictions.collect()
     assert {str(r.date) for r in rows} == {"2026-12-20"}
-    assert {r.model_version for r in rows} == {str(champion.version)}
+    assert {r.model_version for r in rows} == {int(champion.version)}
     assert len(rows) == readings.where("event_date = DATE'2026-12-20'").select("mmsi").distinct().count()
     assert all(0.0 <= r.probability <= 1.0 for r in rows)
