@@ -16,10 +16,11 @@ help:  ## list targets
 
 setup: system-deps python-deps jars  ## install everything the platform needs on this machine
 
-system-deps:  ## Debian packages: a JDK 17+ and Maven
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
-	  echo "installing openjdk-17-jdk-headless and maven"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven; \
+system-deps:  ## Debian packages: a JDK 17+, Maven, and promtool (prometheus) for the alert-rule tests
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v promtool >/dev/null; then \
+	  echo "installing openjdk-17-jdk-headless, maven and prometheus (promtool)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    openjdk-17-jdk-headless maven prometheus; \
 	fi
 
 python-deps: $(VENV_STAMP)  ## virtualenv with the locked Python dependencies

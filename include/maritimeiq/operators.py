@@ -8,6 +8,8 @@ from typing import Any
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
+from maritimeiq.alerting import on_spark_task_success
+
 
 class LakeSparkSubmitOperator(SparkSubmitOperator):
     """spark-submit of one of the platform's job modules with the platform's Spark setup.
@@ -18,6 +20,8 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
     """
 
     def __init__(self, *, job_module: str, job_args: list[str] | None = None, **kwargs: Any) -> None:
+        # P2 when a run takes more than twice its trailing average.
+        kwargs.setdefault("on_success_callback", on_spark_task_success)
         kwargs.setdefault("conn_id", "spark_default")
         kwargs.setdefault("name", job_module.rsplit(".", 1)[-1].replace("_", "-"))
         super().__init__(application=job_module, application_args=job_args or [], **kwargs)

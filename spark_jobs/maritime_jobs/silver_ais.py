@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from maritime_jobs.silver_common import (SilverTable, TimeRules, envelope_checks, extract, load, parse, utc,
-                                         violations)
+from maritime_jobs.silver_common import (SilverTable, TimeRules, alert_on_quality, envelope_checks, extract, load,
+                                         parse, utc, violations)
 from maritimeiq.geo import EARTH_RADIUS_KM, KM_PER_NM
 
 if TYPE_CHECKING:
@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     spark = get_spark("silver-ais", config=config)
     record = promote(spark, extract(spark, args.bronze, args.start, args.end), args.silver_root, args.start)
+    alert_on_quality([record], task_id="promote_ais_positions")
     print(f"silver.ais_positions {args.start:%Y-%m-%dT%H:%M}Z..{args.end:%Y-%m-%dT%H:%M}Z: {record}")
 
 

@@ -208,6 +208,17 @@ def _in_list(column: str, values) -> str:
     return f"{column} IN ({', '.join(literals)})"
 
 
+def alert_on_quality(records: list[dict], task_id: str) -> None:
+    """P3 alert for streams whose quarantine rate in the interval is above the configured
+    threshold (conf/alerting.yaml); repeated alerts are de-duplicated by the notifier."""
+    from maritimeiq.alerting import get_notifier
+    from maritimeiq.health import evaluate_quality
+
+    notifier = get_notifier()
+    evaluate_quality(records, notifier, notifier.settings.thresholds.quarantine_rate,
+                     dag_id="silver_promotion", task_id=task_id)
+
+
 def write_quality(spark, silver_root: str, records: list[dict]) -> None:
     """Upsert data-quality records on (stream, interval_start)."""
     from delta.tables import DeltaTable

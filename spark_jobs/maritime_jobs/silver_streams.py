@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
-from maritime_jobs.silver_common import (SOURCE_COLUMNS, SilverTable, TimeRules, ensure_table, envelope_checks,
-                                         extract, finite, flag_duplicates, load, parse, utc, violations)
+from maritime_jobs.silver_common import (SOURCE_COLUMNS, SilverTable, TimeRules, alert_on_quality, ensure_table,
+                                         envelope_checks, extract, finite, flag_duplicates, load, parse, utc,
+                                         violations)
 from maritimeiq.events import SCHEMAS, TOPIC_OF
 
 if TYPE_CHECKING:
@@ -231,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         record = promote(spark, extract(spark, bronze_path, args.start, args.end), silver_root, args.start, stream)
         print(f"silver.{name} {args.start:%Y-%m-%dT%H:%M}Z..{args.end:%Y-%m-%dT%H:%M}Z: {record}")
+        alert_on_quality([record], task_id=name)
 
 
 if __name__ == "__main__":
