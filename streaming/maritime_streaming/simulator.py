@@ -266,10 +266,12 @@ class FleetSimulator:
                     cog = initial_bearing_deg(lat, lon, destination.lat, destination.lon) if sailed < distance else 0.0
                     load = min(0.98, (sog / v.service_speed) ** 3 * 0.85) if v.mcr_kw else 0.0
                     self._wear(v, load, step_h)
-                    day_totals["distance_nm"] += sog * step_h
-                    day_totals["hours"] += step_h
-                    day_totals["fuel_t"] += self._fuel_t(v, load, step_h)
+                    # A step across midnight is credited to each day for its own part.
+                    midnight = datetime.combine(t.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+                    before_midnight = min(step_h, max(0.0, (midnight - t).total_seconds() / 3600.0))
+                    self._credit(v, day_totals, sog, load, before_midnight)
                     yield from self._fuel_due(v, fix_time, next_fuel_day, day_totals)
+                    self._credit(v, day_totals, sog, load, step_h - before_midnight)
                     if fix_time.date() > next_fuel_day:
                         next_fuel_day = fix_time.date()
                     yield from self._sensors_due(v, fix_time, last_sensor, load=load, sog=sog)
@@ -364,7 +366,7 @@ class FleetSimulator:
             fuel_flow_kg_h=round(self._fuel_t(v, load, 1.0) * 1000, 1),
             engine_load_pct=round(load * 100, 1),
             running_hours=round(v.running_hours, 1),
-            wind_speed_kn=round(wind + rng.gauss(0, 1.5), 1),
+            wind_speed_kn=round(max(0.0, wind + rng.gauss(0, 1.5)), 1),
             wind_dir_deg=round((int(v.mmsi) % 360 + 30 * math.sin(when.timestamp() / 86400)) % 360, 0),
             wave_height_m=round(max(0.1, wave + rng.gauss(0, 0.2)), 2),
         )
@@ -375,6 +377,11 @@ class FleetSimulator:
                          component="main_engine", reason=reason)
         v.health = v.rng.uniform(0.0, 0.1)
         v.running_hours = 0.0
+
+    def _credit(self, v: Vessel, totals: dict[str, float], sog: float, load: float, hours: float) -> None:
+        totals["distance_nm"] += sog * hours
+        totals["hours"] += hours
+        totals["fuel_t"] += self._fuel_t(v, load, hours)
 
     def _fuel_due(self, v: Vessel, when: datetime, day: date, totals: dict[str, float]
                   ) -> Iterator[dict[str, Any]]:
