@@ -20,6 +20,8 @@ from maritime_jobs.silver_common import extract
 from maritimeiq.spark import get_spark
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+# Every fix (10 M rows = 5,000 fixes per vessel, 14 h) arrived before this hour ends.
+INGESTED = START + timedelta(hours=20)
 
 
 def build_bronze(spark, path: str, rows: int) -> None:
@@ -38,7 +40,7 @@ def build_bronze(spark, path: str, rows: int) -> None:
         (F.lit(10.0) + vessel / 1000.0).alias("longitude"), F.lit(10.0).alias("sog_kn"),
         F.lit(90.0).alias("cog_deg"), F.lit(0).alias("nav_status"),
     ))
-    ingest = F.lit(START + timedelta(minutes=30))
+    ingest = F.lit(INGESTED + timedelta(minutes=30))
     (spark.range(rows).select(
         F.lit(None).cast("binary").alias("key"), payload.cast("binary").alias("value"),
         F.lit("maritime.ais.data").alias("topic"), (vessel % 12).cast("int").alias("partition"),
@@ -58,8 +60,8 @@ def main() -> None:
         work = tempfile.mkdtemp(prefix="silver-bench-")
         build_bronze(spark, f"{work}/bronze", rows)
         started = time.perf_counter()
-        record = promote(spark, extract(spark, f"{work}/bronze", START, START + timedelta(hours=1)),
-                         f"{work}/silver", START)
+        record = promote(spark, extract(spark, f"{work}/bronze", INGESTED, INGESTED + timedelta(hours=1)),
+                         f"{work}/silver", INGESTED)
         elapsed = time.perf_counter() - started
         print(f"{rows:>11,} Bronze rows -> valid {record['valid']:,}, quarantined {record['quarantined']:,}, "
               f"duplicates {record['duplicates']:,} in {elapsed:,.0f} s = {rows / elapsed * 60:,.0f} rows/min")
