@@ -15,7 +15,7 @@ from typing import Any
 
 from maritime_streaming.csv_sources import CsvDecoder
 from maritime_streaming.nmea import NmeaDecoder
-from maritime_streaming.producer import JsonLinesSink, KafkaSink, StopFlag, pump
+from maritime_streaming.producer import JsonLinesSink, KafkaSink, ProducerMetrics, StopFlag, pump
 from maritime_streaming.simulator import FleetSimulator
 from maritime_streaming.sources import csv_file, nmea_file, nmea_tcp
 from maritimeiq.config import get_config
@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="replay at event time x SPEED (e.g. 1 = real time); 0 = as fast as possible")
     common.add_argument("--compression", default="snappy", choices=["snappy", "zstd", "lz4", "gzip", "none"])
     common.add_argument("--linger-ms", type=int, default=20)
+    common.add_argument("--metrics-port", type=int,
+                        help="serve Prometheus metrics (delivery latency, counts) on 127.0.0.1:PORT")
     sub = parser.add_subparsers(dest="source", required=True)
 
     nmea = sub.add_parser("nmea", parents=[common], help="NMEA 0183 AIS from a file or tcp://HOST:PORT")
@@ -80,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         out = sys.stdout if args.dry_run == "-" else open(args.dry_run, "w", encoding="utf-8")
         sink = JsonLinesSink(out)
     else:
-        sink = KafkaSink(get_config().kafka, compression=args.compression, linger_ms=args.linger_ms)
+        metrics = ProducerMetrics(args.metrics_port) if args.metrics_port else None
+        sink = KafkaSink(get_config().kafka, compression=args.compression, linger_ms=args.linger_ms, metrics=metrics)
     try:
         counts = pump(items, sink, stop=stop, speed=args.speed)
     finally:

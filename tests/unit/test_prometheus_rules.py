@@ -18,13 +18,21 @@ DASHBOARD = ROOT / "ops" / "grafana" / "dashboards" / "maritime.json"
 PROMTOOL = shutil.which("promtool")
 # Label names and PromQL words that look like identifiers.
 NOT_METRICS = {"sum", "max", "min", "avg", "rate", "time", "by", "on", "and", "or", "unless", "without",
-               "avg_over_time", "quantile_over_time", "topic", "partition", "job", "instance"}
+               "avg_over_time", "quantile_over_time", "histogram_quantile", "topic", "partition", "job", "instance",
+               "le"}
 
 
 def exported_metrics() -> set[str]:
-    """Metric names the Bronze worker registers, read from its source, plus `up`."""
-    source = (ROOT / "streaming" / "maritime_streaming" / "bronze.py").read_text()
-    return set(re.findall(r'(?:Gauge|Counter|Histogram|Summary)\(\s*"([a-z_:]+)"', source)) | {"up"}
+    """Metric names the Bronze worker and the producers register, read from their
+    source (histograms with their series suffixes), plus `up`."""
+    names = {"up"}
+    for module in ("bronze.py", "producer.py"):
+        source = (ROOT / "streaming" / "maritime_streaming" / module).read_text()
+        for kind, name in re.findall(r'(Gauge|Counter|Histogram|Summary)\(\s*"([a-z_:]+)"', source):
+            names.add(name)
+            if kind == "Histogram":
+                names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    return names
 
 
 def metric_names(expr: str) -> set[str]:
