@@ -117,3 +117,29 @@ def test_dry_run_writes_json_lines_without_kafka(tmp_path, args):
     assert records
     if args[0] == "nmea":
         assert [r.get("event_type") or r["reason"] for r in records] == ["ais_position", "empty_payload"]
+
+
+def test_producer_metrics_count_every_delivery_and_its_latency(kafka_broker):
+    import socket
+    import urllib.request
+    from datetime import datetime, timezone
+
+    from maritime_streaming.producer import ProducerMetrics
+    from maritimeiq.events import make_event
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = KafkaSink(kafka_broker, metrics=ProducerMetrics(port))
+    for i in range(25):
+        sink.event(make_event("alert", "test", datetime.now(timezone.utc), alert_id=f"metrics-{i}", severity="P3", title="t"))
+    report = sink.close()
+    scraped = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    samples = {line.split(" ")[0]: float(line.split(" ")[1]) for line in scraped.splitlines()
+               if line and not line.startswith("#")}
+    topic = 'topic="maritime.alerts"'
+    assert report["delivered"]["maritime.alerts"] == 25
+    assert samples[f"producer_messages_delivered_total{{{topic}}}"] == 25
+    assert samples[f"producer_delivery_latency_seconds_count{{{topic}}}"] == 25
+    assert 0 < samples[f"producer_delivery_latency_seconds_sum{{{topic}}}"] < 25 * 10
+
