@@ -18,9 +18,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pyspark.testing import assertDataFrameEqual
 
-from maritime_jobs.maintenance_model import (CHAMPION_ALIAS, TrainParams, build_features, label, main,
+from maritime_jobs.maintenance_model import (CHAMPION_ALIAS, TrainParams, build_features, label,
                                              train_and_register)
 from tests.unit.test_maintenance_model import SIM_HORIZON, simulated_silver
 
@@ -91,16 +90,6 @@ def silver(spark):
     return readings.cache(), maintenance.cache(), last_day
 
 
-@pytest.fixture
-def restore_spark_conf(spark):
-    """`main()` applies the platform's Spark settings to the shared session; undo that."""
-    before = spark.conf.getAll
-    yield
-    for key, value in before.items():
-        if spark.conf.get(key, None) != value and spark.conf.isModifiable(key):
-            spark.conf.set(key, value)
-
-
 def test_champion_moves_only_to_a_better_candidate(silver, mlflow_client):
     readings, maintenance, last_day = silver
     labelled = label(build_features(readings, maintenance).cache(), maintenance, SIM_HORIZON, last_day)
@@ -134,31 +123,6 @@ def test_champion_moves_only_to_a_better_candidate(silver, mlflow_client):
         assert {k: run.data.metrics[k] for k in outcome.metrics} == outcome.metrics
         assert "feature_importances.json" in {a.path for a in mlflow_client.list_artifacts(outcome.run_id)}
     assert "does not beat the champion" in worse.reason
-
-
-def test_cli_trains_then_scores_a_day_idempotently(spark, silver, mlflow_client, tmp_path, restore_spark_conf):
-    readings, maintenance, last_day = silver
-    lake = tmp_path / "lake"
-    paths = {"--readings": str(lake / "silver" / "environmental_readings"),
-             "--maintenance": str(lake / "silver" / "maintenance_events")}
-    readings.write.format("delta").partitionBy("event_date").save(paths["--readings"])
-    maintenance.write.format("delta").partitionBy("event_date").save(paths["--maintenance"])
-    common = ["--model-name", "maintenance-cli-test", *[x for kv in paths.items() for x in kv]]
-
-    main(["train", *common, "--end", last_day.isoformat(), "--days", "50", "--horizon-days", str(SIM_HORIZON),
-          "--num-trees", "30", "--experiment", "cli-test"])
-    champion = mlflow_client.get_model_version_by_alias("maintenance-cli-test", CHAMPION_ALIAS)
-    assert champion.tags["promotion_decision"] == "promoted"
-
-    output = str(lake / "gold" / "maintenance_predictions")
-    day = date(2026, 12, 10)
-    score = ["score", *common, "--date", day.isoformat(), "--output", output]
-    main(score)
-    first = spark.read.format("delta").load(output).collect()
-    main(score)
-    assertDataFrameEqual(spark.read.format("delta").load(output), first)
-    assert first and {(r.date, r.model_name, r.model_version) for r in first} == {
-        (day, "maintenance-cli-test", int(champion.version))}
 
 
 def test_airflow_dags_test_retrains_then_scores_against_the_tracking_server(airflow_home, spark, silver,
