@@ -43,6 +43,8 @@ def spark_conf(config: PlatformConfig | None = None, *, app_name: str = "maritim
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         # Two cores: a few shuffle partitions, not the default 200.
         "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
+        # Delta VACUUM lists files with this many tasks; Spark's 10,000 is sized for clusters.
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(config.spark.shuffle_partitions),
         "spark.default.parallelism": str(config.spark.shuffle_partitions),
         # Delta's snapshot reconstruction defaults to 50 partitions, sized for clusters.
         "spark.databricks.delta.snapshotPartitions": str(config.spark.shuffle_partitions),
