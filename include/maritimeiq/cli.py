@@ -162,6 +162,11 @@ def run_demo_pipeline(config: PlatformConfig, client: AirflowClient, fleet: dict
     for offset in range(1, days + 1, 2):
         day = first_day + timedelta(days=offset, hours=1)
         runs.append(run_dag(client, "gold_daily_metrics", f"demo__{day:%Y-%m-%d}", day, day + timedelta(days=1)))
+    # Voyages over the 14 days up to, and CII compliance of the year of, the last simulated day.
+    last_day = first_day + timedelta(days=days - 1)
+    for dag_id, hour in (("voyage_analytics", 2), ("emissions_compliance", 3)):
+        start = last_day + timedelta(hours=hour)
+        runs.append(run_dag(client, dag_id, f"demo__{last_day:%Y-%m-%d}", start, start + timedelta(days=1)))
     return runs
 
 
@@ -178,6 +183,8 @@ def lake_summary(config: PlatformConfig) -> str:
 
 def demo(config: PlatformConfig) -> int:
     """The platform's main job on the embedded default: stack up, pipeline run, summary."""
+    from maritime_jobs.emissions import default_reports_dir
+
     up(config, set(STACK_COMPONENTS))
     fleet = produce_demo_fleet(config)
     client = airflow_client(config)
@@ -204,6 +211,7 @@ def demo(config: PlatformConfig) -> int:
           f"password in {airflow_stack.passwords_file(config)}")
     print(f"  MLflow        {config.mlflow.tracking_uri}")
     print(f"  Delta lake    {config.lake.root}")
+    print(f"  CII report    {default_reports_dir(config.lake.root)}")
     print(lake_summary(config))
     failed = [f"{r['dag_id']} {r['dag_run_id']}" for r in runs if r["state"] != "success"]
     print(f"  DAG runs      {len(runs) - len(failed)} of {len(runs)} succeeded"

@@ -407,6 +407,11 @@ def load(result: dict[str, DataFrame], outputs: Outputs, period: Period) -> None
          .option("replaceWhere", predicate).save(outputs.path(table)))
 
 
+def default_reports_dir(lake_root: str) -> Path:
+    """Reports live beside the lake: `<lake root>/../reports`."""
+    return Path(posixpath.dirname(lake_root.rstrip("/"))) / "reports"
+
+
 def write_report(reports_dir: Path, year: int, ratings: list[dict[str, Any]], trajectory: list[dict[str, Any]],
                  summary: dict[str, Any]) -> dict[str, Path]:
     """Markdown, CSV (the cii_ratings rows of the year) and a PNG chart, overwritten per year."""
@@ -614,7 +619,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--year", type=int, choices=sorted(cii.REDUCTION_FACTOR_PCT),
                         help="reporting year (default: the last year in the inputs)")
     parser.add_argument("--reports-dir", type=Path,
-                        default=Path(posixpath.dirname(lake_root)) / "reports",
+                        default=default_reports_dir(lake_root),
                         help="folder for the Markdown, CSV and PNG report (default: <lake root>/../reports)")
     args = parser.parse_args(argv)
     defaults = Inputs.under(args.input)
