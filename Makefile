@@ -16,11 +16,12 @@ help:  ## list targets
 
 setup: system-deps python-deps jars  ## install everything the platform needs on this machine
 
-system-deps:  ## Debian packages: a JDK 17+, Maven, and promtool (prometheus) for the alert-rule tests
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v promtool >/dev/null; then \
-	  echo "installing openjdk-17-jdk-headless, maven and prometheus (promtool)"; \
+system-deps:  ## Debian packages: a JDK 17+, Maven; promtool and Chromium with its driver for the tests
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v promtool >/dev/null \
+	    || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "installing openjdk-17-jdk-headless, maven, prometheus (promtool), chromium, chromium-driver"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    openjdk-17-jdk-headless maven prometheus; \
+	    openjdk-17-jdk-headless maven prometheus chromium chromium-driver; \
 	fi
 
 python-deps: $(VENV_STAMP)  ## virtualenv with the locked Python dependencies

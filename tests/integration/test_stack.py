@@ -109,7 +109,57 @@ def _bronze_lands_and_commits(config) -> None:
     assert 'bronze_rows_total{topic="maritime.alerts"}' in metrics
 
 
-def test_stack_up_secured_then_down_leaves_nothing(platform_config):
+ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
+
+
+def _browser(download_dir: Path):
+    """Debian's headless Chromium driven by its chromedriver; no downloaded browsers."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1440,900", f"--user-data-dir={download_dir}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def _ui_shows_dags_and_a_successful_run(config, client: AirflowClient, run_id: str, tmp_path: Path) -> None:
+    """Log in through the UI, see every DAG listed, open a run that succeeded; screenshots
+    of each step land in var/test-artifacts."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    dag_ids = sorted(p.stem for p in (PROJECT_ROOT / "dags").glob("*.py") if not p.name.startswith("_"))
+    browser = _browser(tmp_path / "chromium")
+    wait = WebDriverWait(browser, 60)
+    try:
+        browser.get(config.airflow.api_url)
+        wait.until(ready.presence_of_element_located((By.NAME, "username"))).send_keys(config.airflow.admin_user)
+        password = browser.find_element(By.NAME, "password")
+        password.send_keys(airflow_stack.admin_password(config))
+        browser.save_screenshot(str(ARTIFACTS / "01-login.png"))
+        password.send_keys(Keys.ENTER)
+        wait.until(lambda b: "/auth/login" not in b.current_url and "login" not in b.title.lower())
+
+        browser.get(f"{config.airflow.api_url}/dags")
+        wait.until(lambda b: all(dag_id in b.page_source for dag_id in dag_ids))
+        assert "Import Error" not in browser.page_source
+        browser.save_screenshot(str(ARTIFACTS / "02-dags.png"))
+
+        browser.get(f"{config.airflow.api_url}/dags/reference_data/runs/{run_id}")
+        wait.until(lambda b: run_id in b.page_source and "success" in b.page_source.lower())
+        browser.save_screenshot(str(ARTIFACTS / "03-successful-run.png"))
+    finally:
+        browser.quit()
+
+
+def test_stack_up_secured_then_down_leaves_nothing(platform_config, tmp_path):
     if airflow_stack.PROCESSES["api-server"].running():
         pytest.skip("a developer stack is running; this test owns the stack's whole lifecycle")
 
@@ -138,6 +188,12 @@ def test_stack_up_secured_then_down_leaves_nothing(platform_config):
     ) == 200
 
     _bronze_lands_and_commits(platform_config)
+
+    run_id = f"stack_test__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    client.unpause("reference_data")
+    client.trigger("reference_data", run_id, datetime.now(timezone.utc).isoformat())
+    assert client.wait_for_run("reference_data", run_id, timeout=600)["state"] == "success"
+    _ui_shows_dags_and_a_successful_run(platform_config, client, run_id, tmp_path)
 
     down = subprocess.run([MARITIME, "down"], capture_output=True, text=True, timeout=600)
     assert down.returncode == 0, down.stdout + down.stderr
