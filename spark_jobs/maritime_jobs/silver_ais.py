@@ -79,11 +79,14 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
     else:
         positions = positions.withColumn("is_high_speed_craft", F.lit(None).cast("boolean"))
 
-    # One sort per vessel serves both the neighbour look-ups and duplicate detection:
-    # rows sharing (event time, message type) are adjacent, the earliest offset first.
-    track = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", "partition", "offset")
-    before = track.rowsBetween(Window.unboundedPreceding, -1)
-    after = track.rowsBetween(1, Window.unboundedFollowing)
+    # Every window partitions by vessel: one shuffle, then sorts within it.
+    order = ("event_time", "msg_type", "partition", "offset")
+    # Both neighbours come from growing frames (linear per vessel): the next valid fix is
+    # the last one before this row in descending order. A frame running to unbounded
+    # following would be re-aggregated for every row, quadratic in a vessel's fixes.
+    before = Window.partitionBy("mmsi").orderBy(*order).rowsBetween(Window.unboundedPreceding, -1)
+    after = Window.partitionBy("mmsi").orderBy(*(F.desc(c) for c in order)).rowsBetween(
+        Window.unboundedPreceding, -1)
     in_range = F.col("latitude").between(-90, 90) & F.col("longitude").between(-180, 180)
 
     def neighbour(column: str, frame, pick) -> Column:
@@ -97,7 +100,7 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
         return too_fast, lat.isNotNull()
 
     from_prev, has_prev = implied_kn(*(neighbour(c, before, F.last) for c in ("latitude", "longitude", "event_time")))
-    to_next, has_next = implied_kn(*(neighbour(c, after, F.first) for c in ("latitude", "longitude", "event_time")))
+    to_next, has_next = implied_kn(*(neighbour(c, after, F.last) for c in ("latitude", "longitude", "event_time")))
     # A teleport is a spike: too fast from the previous valid fix and to the next one, so
     # neither the fix before an outlier nor the one after it is blamed. One hop cannot
     # tell which end is wrong, so the first and last fix of a track are not judged.
@@ -113,7 +116,7 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
         "teleport": in_range & teleport & not_fast_craft,
     }
     # Duplicates: same (MMSI, event time, message type); the earliest valid offset is kept.
-    # Same vessel partitioning as `track`, so this is a re-sort, not another shuffle;
+    # Same vessel partitioning as the neighbour windows, so this is a re-sort, not a shuffle;
     # valid rows sort first within a key, so a valid row after its key is a duplicate.
     valid = F.size("rule_violations") == 0
     by_key = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", (~valid).cast("int"), "partition",
