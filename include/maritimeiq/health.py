@@ -60,6 +60,15 @@ def check_consumer_lag(kafka: KafkaConfig, group: str, topics: Sequence[str], th
     return LagReport(group, tuple(consumer_lag(kafka, group, list(topics), timeout=timeout)), threshold)
 
 
+def _raise_or_clear(notifier: Notifier, alert: Alert, firing: bool) -> Alert | None:
+    """Send the alert while its condition holds; once it clears, a RESOLVED notice."""
+    if firing:
+        notifier.send(alert)
+        return alert
+    notifier.resolve(alert)
+    return None
+
+
 def evaluate_lag(report: LagReport, notifier: Notifier, *, task_id: str = "consumer_lag") -> Alert | None:
     """P1 while total lag exceeds the threshold; a RESOLVED notice once it is back under."""
     worst = sorted(report.per_topic().items(), key=lambda kv: -kv[1])[:5]
@@ -67,11 +76,7 @@ def evaluate_lag(report: LagReport, notifier: Notifier, *, task_id: str = "consu
                   f"consumer_lag:{report.group}",
                   detail="largest per topic: " + ", ".join(f"{t}={n:,}" for t, n in worst),
                   dag_id=HEALTH_DAG, task_id=task_id)
-    if report.exceeded:
-        notifier.send(alert)
-        return alert
-    notifier.resolve(alert)
-    return None
+    return _raise_or_clear(notifier, alert, report.exceeded)
 
 
 # -- Bronze worker liveness -------------------------------------------------------------
@@ -130,11 +135,7 @@ def evaluate_worker(health: WorkerHealth, notifier: Notifier, *, task_id: str = 
     alert = Alert("P1", "Bronze worker stalled: messages waiting, no progress",
                   "bronze_worker_stalled", detail=f"last progress ({health.source}): {age}",
                   dag_id=HEALTH_DAG, task_id=task_id)
-    if health.stalled:
-        notifier.send(alert)
-        return alert
-    notifier.resolve(alert)
-    return None
+    return _raise_or_clear(notifier, alert, health.stalled)
 
 
 # -- Bronze freshness -------------------------------------------------------------------
@@ -182,11 +183,8 @@ def evaluate_freshness(readings: Sequence[Freshness], notifier: Notifier, max_ag
         age = "no commits" if reading.age_minutes is None else f"last commit {reading.age_minutes:,.1f} min ago"
         alert = Alert("P1", f"Bronze table {reading.table} is stale", f"bronze_stale:{reading.table}",
                       detail=f"{age}; limit {max_age_minutes:g} min", dag_id=HEALTH_DAG, task_id=task_id)
-        if reading.stale:
-            notifier.send(alert)
+        if _raise_or_clear(notifier, alert, reading.stale):
             sent.append(alert)
-        else:
-            notifier.resolve(alert)
     return sent
 
 

@@ -160,8 +160,9 @@ def _ui_shows_dags_and_a_successful_run(config, client: AirflowClient, run_id: s
 
 
 def test_stack_up_secured_then_down_leaves_nothing(platform_config, tmp_path):
-    if airflow_stack.PROCESSES["api-server"].running():
-        pytest.skip("a developer stack is running; this test owns the stack's whole lifecycle")
+    # This test owns the stack's whole lifecycle; it never passes without having run it.
+    assert not airflow_stack.PROCESSES["api-server"].running(), \
+        "a stack of this checkout is running: stop it with `make down` before the test suite"
 
     up = subprocess.run([MARITIME, "up"], capture_output=True, text=True, timeout=600)
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
