@@ -79,3 +79,13 @@ def test_wait_until_reports_a_dead_service_with_its_log(isolated_dirs):
     time.sleep(0.5)
     with pytest.raises(RuntimeError, match="port already in use"):
         wait_until(lambda: False, timeout=10, what="crasher", process=proc)
+
+
+def test_kafka_storage_formats_with_a_cluster_id_that_looks_like_an_option(tmp_path, monkeypatch, platform_config):
+    from maritimeiq.stack import kafka as kafka_stack
+
+    monkeypatch.setattr(kafka_stack, "KAFKA_DIR", tmp_path / "kafka")
+    monkeypatch.setattr(kafka_stack, "_cluster_id", lambda: "-XGOkWW8Rv6YgDt4jBblug")
+    kafka_stack.format_storage(platform_config)
+    meta = next((tmp_path / "kafka").rglob("meta.properties")).read_text()
+    assert "cluster.id=-XGOkWW8Rv6YgDt4jBblug" in meta

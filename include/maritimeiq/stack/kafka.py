@@ -98,7 +98,8 @@ def server_properties(config: PlatformConfig) -> str:
 
 
 def _cluster_id() -> str:
-    # Kafka cluster ids are 16 random bytes, URL-safe base64 without padding.
+    # Kafka cluster ids are 16 random bytes, URL-safe base64 without padding. One in 64
+    # starts with "-", so the tool gets it as `--cluster-id=…`, never as a separate argument.
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
 
@@ -110,7 +111,8 @@ def format_storage(config: PlatformConfig) -> None:
     if (KAFKA_DIR / "data" / "meta.properties").exists():
         return
     subprocess.run(
-        tool_command("kafka-storage", ["format", "-t", _cluster_id(), "-c", str(props), "--ignore-formatted"]),
+        tool_command("kafka-storage", ["format", f"--cluster-id={_cluster_id()}", "-c", str(props),
+                                        "--ignore-formatted"]),
         check=True,
         capture_output=True,
         text=True,
