@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 JARS_STAMP := var/jars/.stamp
 VENV_STAMP := $(VENV)/.stamp
 
-.PHONY: help setup system-deps python-deps jars lock up down status demo test test-unit test-integration bench clean
+.PHONY: help setup system-deps python-deps jars lock up down status demo test test-unit test-integration audit bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ demo: setup  ## set up, start the stack and run the main pipeline
 
 test: setup  ## the whole test suite (starts the services it needs)
 	$(BIN)/pytest
+
+audit: python-deps  ## secrets scan of tracked files and dependency vulnerability audit (run by CI)
+	$(BIN)/python ops/audit.py
 
 test-unit: setup
 	$(BIN)/pytest -m "not integration"
