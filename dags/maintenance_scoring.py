@@ -11,8 +11,9 @@ event in the next 7 days and the predicted class (`maritime-maintenance-model sc
   `predicted`, `model_name`, `model_version`), partitioned by `date`; each run replaces
   exactly its day (`replaceWhere`).
 * **MLflow:** the tracking server of the `mlflow_default` Connection, handed to the job
-  as `MLFLOW_TRACKING_URI`. Fails with a clear message while no champion exists: run
-  `model_retraining` first.
+  as `MLFLOW_TRACKING_URI` (its login and password, if any, as
+  `MLFLOW_TRACKING_USERNAME`/`MLFLOW_TRACKING_PASSWORD`). Fails with a clear message
+  while no champion exists: run `model_retraining` first.
 * **Schedule:** daily at 02:00 UTC for the previous day, after the hourly Silver promotion
   of that day's last hour.
 * **Rerun / backfill:** safe: the same day and champion give the same rows. A rerun after
@@ -48,7 +49,7 @@ def maintenance_scoring():
         job_module="maritime_jobs.maintenance_model",
         # The interval [02:00 day D, 02:00 D+1) closes day D; its start's date is D.
         job_args=["score", "--date", "{{ data_interval_start | ds }}"],
-        env_vars={"MLFLOW_TRACKING_URI": "{{ conn.mlflow_default.host }}"},
+        mlflow_conn_id="mlflow_default",
         outlets=[GOLD_MAINTENANCE_PREDICTIONS],
     )
 

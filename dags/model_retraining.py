@@ -15,8 +15,9 @@ and evaluates it on those two weeks (see `docs/MAINTENANCE_MODEL.md`).
   champion exists, the champion's ROC AUC re-scored on the same test weeks by 0.01; the
   version and run carry the tags `promotion_decision` and `promotion_reason` either way.
 * **MLflow:** the tracking server of the `mlflow_default` Connection, handed to the job
-  as `MLFLOW_TRACKING_URI` (the job falls back to `mlflow.tracking_uri` of the platform
-  configuration).
+  as `MLFLOW_TRACKING_URI`, with its login and password, if any, as
+  `MLFLOW_TRACKING_USERNAME`/`MLFLOW_TRACKING_PASSWORD` (the job falls back to
+  `mlflow.tracking_uri` of the platform configuration).
 * **Schedule:** Mondays 03:00 UTC for the week that just ended (`--end` is the Sunday).
 * **Rerun / backfill:** a rerun registers another version trained on the same days; on
   identical data it ties with the champion and does not move the alias. One retry only,
@@ -57,7 +58,7 @@ def model_retraining():
         # The interval [Mon 03:00, next Mon 03:00) closes the week ending on the Sunday before its end.
         job_args=["train", "--end", "{{ macros.ds_add(data_interval_end | ds, -1) }}", "--days", "{{ params.days }}",
                   "--horizon-days", "{{ params.horizon_days }}", "--test-weeks", "{{ params.test_weeks }}"],
-        env_vars={"MLFLOW_TRACKING_URI": "{{ conn.mlflow_default.host }}"},
+        mlflow_conn_id="mlflow_default",
         outlets=[MODEL_MAINTENANCE],
     )
 

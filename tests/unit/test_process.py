@@ -89,3 +89,17 @@ def test_kafka_storage_formats_with_a_cluster_id_that_looks_like_an_option(tmp_p
     kafka_stack.format_storage(platform_config)
     meta = next((tmp_path / "kafka").rglob("meta.properties")).read_text()
     assert "cluster.id=-XGOkWW8Rv6YgDt4jBblug" in meta
+
+
+def test_component_logs_are_readable_by_the_owner_only(isolated_dirs):
+    # A log written world-readable before must be tightened, not kept.
+    (isolated_dirs / "log").mkdir(mode=0o755)
+    (isolated_dirs / "log" / "quiet.log").write_text("old line\n")
+    (isolated_dirs / "log" / "quiet.log").chmod(0o644)
+    proc = ManagedProcess("quiet")
+    proc.start([sys.executable, "-c", "print('secret-ish line', flush=True)"], dict(os.environ))
+    wait_until(lambda: "secret-ish" in proc.log_file.read_text(), timeout=30, what="log line")
+    proc.stop(timeout=5)
+    assert (isolated_dirs / "log").stat().st_mode & 0o777 == 0o700
+    assert proc.log_file.stat().st_mode & 0o777 == 0o600
+    assert proc.log_file.read_text().startswith("old line\n")

@@ -2,7 +2,9 @@
 children on SIGTERM): api-server, scheduler, dag-processor and triggerer.
 
 Secrets (JWT secret, API secret key, Fernet key, the admin password) are generated
-once into ``var/airflow/secrets.env`` (mode 600, git-ignored) and never committed.
+once into ``var/airflow/secrets.env`` and ``var/airflow/passwords.json`` (mode 600,
+git-ignored) and never committed. Connections come only from ``AIRFLOW_CONN_*``
+variables (or a secrets backend in production), never from the metadata DB.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from maritimeiq.config import PROJECT_ROOT, PlatformConfig
 from maritimeiq.stack.process import ManagedProcess, wait_until
@@ -66,6 +69,13 @@ def admin_password(config: PlatformConfig) -> str:
     return json.loads(passwords_file(config).read_text())[config.airflow.admin_user]
 
 
+def url_encoded_forms(secret: str) -> list[str]:
+    """``[logging] secret_mask_adapter``: the forms a secret takes inside URLs, masked in
+    logs along with the secret itself. ``Connection.get_uri()`` percent-encodes the
+    password (``quote(..., safe="")``), which the plain secret does not match."""
+    return [quote(secret, safe=""), quote_plus(secret, safe="")]
+
+
 def connections(config: PlatformConfig) -> dict[str, str]:
     """Airflow Connections as AIRFLOW_CONN_* variables, built from platform config."""
     spark_master = config.spark.master
@@ -114,6 +124,14 @@ def airflow_env(config: PlatformConfig, base: dict[str, str] | None = None) -> d
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # Task logs mask Connection passwords and extras, and the values of Variables and
+            # extra keys named like a secret; `url` adds the alert webhook's URL, which is
+            # its credential. Masking and a hidden config are Airflow's defaults, stated here
+            # so that an airflow.cfg edit cannot turn them off.
+            "AIRFLOW__CORE__HIDE_SENSITIVE_VAR_CONN_FIELDS": "True",
+            "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "url",
+            "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": f"{__name__}.url_encoded_forms",
+            "AIRFLOW__API__EXPOSE_CONFIG": "False",
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }
     )
@@ -132,12 +150,21 @@ def env_script(config: PlatformConfig) -> str:
 def migrate(config: PlatformConfig) -> None:
     env = airflow_env(config)
     _home(config).mkdir(parents=True, exist_ok=True)
-    (PROJECT_ROOT / "var" / "env.sh").write_text(env_script(config))
+    _write_private(PROJECT_ROOT / "var" / "env.sh", env_script(config))
     result = subprocess.run(
         [str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True
     )
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: env.sh carries the JWT secret, the Fernet key
+    and the Connections, passwords included."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def start(config: PlatformConfig) -> None:

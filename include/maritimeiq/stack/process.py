@@ -53,8 +53,13 @@ class ManagedProcess:
         if (pid := self.pid()) is not None:
             return pid
         RUN_DIR.mkdir(parents=True, exist_ok=True)
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("ab") as log:
+        # Owner-only: a component's stdout may carry what its own log masking missed
+        # (Airflow's LocalExecutor echoes task lines to the scheduler unmasked).
+        LOG_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        LOG_DIR.chmod(0o700)
+        fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "ab") as log:
             proc = subprocess.Popen(
                 argv,
                 cwd=cwd,
