@@ -67,6 +67,18 @@ def spark_submit_conf(config: PlatformConfig | None = None, *, app_name: str) ->
     return conf
 
 
+def session_settings(
+    config: PlatformConfig | None = None,
+    *,
+    app_name: str = "maritimeiq",
+    extra_conf: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Everything :func:`get_spark` hands the session builder: the master, then the shared
+    settings, then ``extra_conf``; no JVM starts, so a configuration can be checked alone."""
+    config = config or get_config()
+    return {"spark.master": config.spark.master, **spark_conf(config, app_name=app_name), **(extra_conf or {})}
+
+
 def get_spark(
     app_name: str = "maritimeiq",
     *,
@@ -84,8 +96,8 @@ def get_spark(
     # Python workers (pandas UDFs, applyInPandas) must run this interpreter, which has
     # the platform's packages, not whichever `python3` comes first on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(config.spark.master)
-    for key, value in {**spark_conf(config, app_name=app_name), **(extra_conf or {})}.items():
+    builder = SparkSession.builder
+    for key, value in session_settings(config, app_name=app_name, extra_conf=extra_conf).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
