@@ -16,7 +16,7 @@ group): active vessels, distance, hours and average speed under way, quarantine 
   changes. Each run recomputes its day and the day before, so positions that arrived
   late for yesterday are counted.
 * **Rerun / backfill:** safe:
-  `airflow backfill create --dag-id gold_daily_metrics --from-date 2026-11-01 --to-date 2026-11-03`.
+  `airflow backfill create --dag-id gold_daily_metrics --from-date 2026-11-01T01:00:00 --to-date 2026-11-03T01:00:00` (the interval [D 01:00, D+1 01:00) closes day D; a date-only end stops a day short).
 * **Emits:** Assets `maritime.gold.vessel_daily_metrics`, `maritime.gold.fleet_daily_kpis`.
 """
 
