@@ -3,7 +3,7 @@
 Precedence, lowest first:
 1. ``conf/platform.yaml`` in the project (committed defaults for the local stack);
 2. ``conf/platform.local.yaml`` (git-ignored, per machine);
-3. the file named by ``MARITIME_CONFIG``;
+3. the files named by ``MARITIME_CONFIG`` (several separated by ``:``, later ones win);
 4. environment variables ``MARITIME__<SECTION>__<KEY>[__<SUBKEY>]``, e.g.
    ``MARITIME__SPARK__MASTER=spark://spark-master:7077`` or
    ``MARITIME__KAFKA__CLIENT__SASL_PASSWORD=...``. Keys are lower-cased and, below
@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field
@@ -36,18 +36,58 @@ class TopicSpec(BaseModel):
     config: dict[str, str] = {}
 
 
+class KafkaSecurityConfig(BaseModel):
+    """SASL_SSL with SCRAM-SHA-512 and ACLs (docs/KAFKA_SECURITY.md)."""
+
+    enabled: bool = False
+    mechanism: Literal["SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    admin_user: str = "admin"  # super user; the broker's own inter-broker login
+    client_user: str = "maritime-platform"
+    topic_prefix: str = "maritime."  # the client user's ACLs: topics and consumer groups
+    group_prefix: str = "maritime-"  # starting with these prefixes
+    # librdkafka settings (sasl.username, sasl.password, ssl.ca.location) kept out of the
+    # repository; the local stack writes both files, elsewhere mount a secret there.
+    client_file: str = "var/kafka/client.yaml"
+    admin_file: str = "var/kafka/admin.yaml"
+
+    def settings(self, file: str) -> dict[str, str]:
+        path = Path(_absolute(file)) if file else None
+        if not (self.enabled and path and path.is_file()):
+            return {}
+        return {str(k): str(v) for k, v in (yaml.safe_load(path.read_text()) or {}).items()}
+
+
 class KafkaConfig(BaseModel):
     bootstrap_servers: str
     controller_port: int = 9093
     client: dict[str, str] = {}
+    security: KafkaSecurityConfig = KafkaSecurityConfig()
     broker_heap: str = "512m"
     topics: list[TopicSpec]
     dead_letter_suffix: str = ".dlq"
     dead_letter_retention_ms: str = "2592000000"
 
     def client_config(self, **extra: Any) -> dict[str, Any]:
-        """librdkafka settings for any producer, consumer or admin client."""
-        return {"bootstrap.servers": self.bootstrap_servers, **self.client, **extra}
+        """librdkafka settings for any producer, consumer or admin client. With security
+        enabled, ``client`` (environment, override files) wins over ``security.client_file``."""
+        generated = self.security.settings(self.security.client_file)
+        return {"bootstrap.servers": self.bootstrap_servers, **self._secured({**generated, **self.client}), **extra}
+
+    def admin_config(self, **extra: Any) -> dict[str, Any]:
+        """Settings for topic administration: the admin principal's from
+        ``security.admin_file`` when that file exists, otherwise ``client_config``."""
+        admin = self.security.settings(self.security.admin_file)
+        if not admin:
+            return self.client_config(**extra)
+        return {"bootstrap.servers": self.bootstrap_servers, **self._secured({**self.client, **admin}), **extra}
+
+    def _secured(self, settings: dict[str, str]) -> dict[str, str]:
+        if not self.security.enabled:
+            return settings
+        settings.pop("sasl.mechanisms", None)  # librdkafka's alias of sasl.mechanism
+        # Hostname verification stays on: it is what ties the broker certificate to the host.
+        return {**settings, "security.protocol": "SASL_SSL", "sasl.mechanism": self.security.mechanism,
+                "ssl.endpoint.identification.algorithm": "https"}
 
     def all_topics(self) -> list[TopicSpec]:
         """Source topics followed by one dead-letter topic per source topic."""
@@ -110,6 +150,8 @@ class MlflowConfig(BaseModel):
     tracking_uri: str
     backend_store_uri: str = ""
     artifacts_destination: str = ""
+    # MLflow's basic-auth app, credentials generated under var/mlflow (docs/SECURITY.md).
+    auth: bool = False
 
 
 class ServingConfig(BaseModel):
@@ -184,8 +226,9 @@ def load_config(environ: dict[str, str] | None = None) -> PlatformConfig:
     environ = dict(os.environ if environ is None else environ)
     data: dict[str, Any] = yaml.safe_load(DEFAULT_FILE.read_text())
     files = [LOCAL_FILE]
-    if environ.get("MARITIME_CONFIG"):
-        explicit = Path(environ["MARITIME_CONFIG"])
+    # Several files, separated like PATH, layer left to right (e.g. cluster + object storage).
+    for name in filter(None, environ.get("MARITIME_CONFIG", "").split(os.pathsep)):
+        explicit = Path(name)
         if not explicit.is_file():
             raise FileNotFoundError(f"MARITIME_CONFIG points to a missing file: {explicit}")
         files.append(explicit)

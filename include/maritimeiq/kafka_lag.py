@@ -1,6 +1,7 @@
 """Consumer-group lag: committed offsets of a group against the partitions' high
 watermarks, per topic-partition. A partition the group never committed counts its whole
-retained log (low to high watermark) as lag."""
+retained log (low to high watermark) as lag. With ACLs, a topic the client may not
+describe raises instead of counting as no lag."""
 
 from __future__ import annotations
 
@@ -20,11 +21,17 @@ class PartitionLag:
 
 
 def consumer_lag(kafka: KafkaConfig, group: str, topics: list[str], timeout: float = 10.0) -> list[PartitionLag]:
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
     probe = Consumer(kafka.client_config(**{"group.id": group, "enable.auto.commit": False}))
     try:
         metadata = probe.list_topics(timeout=timeout).topics
+        # The broker leaves topics the principal may not describe out of a full metadata
+        # answer, like missing ones: ask for those by name to tell the two apart.
+        for topic in (t for t in topics if t not in metadata):
+            error = probe.list_topics(topic, timeout=timeout).topics[topic].error
+            if error is not None and error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+                raise KafkaException(error)
         partitions = [TopicPartition(t, p) for t in topics if t in metadata for p in sorted(metadata[t].partitions)]
         committed = {(tp.topic, tp.partition): tp.offset for tp in probe.committed(partitions, timeout=timeout)}
         lags = []

@@ -33,7 +33,9 @@ def replication_factor(broker_count: int) -> int:
 
 
 def apply_topics(kafka: KafkaConfig, timeout: float = 30.0) -> TopicChanges:
-    admin = AdminClient(kafka.client_config())
+    """Runs as the admin principal when one is configured (``kafka.admin_config``): creating
+    and altering topics is outside the platform user's ACLs."""
+    admin = AdminClient(kafka.admin_config())
     metadata = admin.list_topics(timeout=timeout)
     rf = replication_factor(len(metadata.brokers))
     changes = TopicChanges()

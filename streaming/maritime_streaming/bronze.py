@@ -55,21 +55,28 @@ def source_topics(kafka: KafkaConfig) -> list[str]:
 
 
 def spark_kafka_options(kafka: KafkaConfig) -> dict[str, str]:
-    """The Java client's names for the platform's librdkafka settings."""
-    options = {"kafka.bootstrap.servers": kafka.bootstrap_servers}
-    client = dict(kafka.client)
+    """The Java client's names for the platform's librdkafka settings (``kafka.client_config``,
+    so the secure mode's generated credentials and forced hostname verification included)."""
+    from maritimeiq.stack.kafka_security import SCRAM_MODULE, jaas
+
+    client = kafka.client_config()
+    options = {"kafka.bootstrap.servers": client.pop("bootstrap.servers")}
     username, password = client.pop("sasl.username", None), client.pop("sasl.password", None)
-    mechanism = client.get("sasl.mechanism", client.get("sasl.mechanisms", ""))
+    mechanism = client.pop("sasl.mechanism", None) or client.pop("sasl.mechanisms", "")
+    client.pop("sasl.mechanisms", None)  # librdkafka's alias
+    if mechanism:
+        options["kafka.sasl.mechanism"] = mechanism
     if username is not None:
-        module = ("org.apache.kafka.common.security.scram.ScramLoginModule" if mechanism.startswith("SCRAM")
+        module = (SCRAM_MODULE if mechanism.startswith("SCRAM")
                   else "org.apache.kafka.common.security.plain.PlainLoginModule")
-        options["kafka.sasl.jaas.config"] = f'{module} required username="{username}" password="{password}";'
+        options["kafka.sasl.jaas.config"] = jaas(username, password or "", module)
     if "ssl.ca.location" in client:  # PEM CA file: the Java client reads it as a PEM truststore
         options["kafka.ssl.truststore.type"] = "PEM"
         options["kafka.ssl.truststore.location"] = client.pop("ssl.ca.location")
+    if client.get("ssl.endpoint.identification.algorithm") == "none":  # librdkafka's "off" is Java's ""
+        client["ssl.endpoint.identification.algorithm"] = ""
     for key, value in client.items():
-        key = "sasl.mechanism" if key == "sasl.mechanisms" else key
-        options[f"kafka.{key}"] = value
+        options[f"kafka.{key}"] = str(value)
     return options
 
 

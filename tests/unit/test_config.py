@@ -71,6 +71,17 @@ def test_config_file_sits_between_defaults_and_environment(tmp_path):
     assert config.spark.shuffle_partitions == 4  # untouched default survives the merge
 
 
+def test_several_config_files_layer_left_to_right(tmp_path):
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text("spark:\n  master: spark://spark-master:7077\n  shuffle_partitions: 48\n")
+    storage = tmp_path / "storage.yaml"
+    storage.write_text("lake:\n  root: s3a://lake/maritime\nspark:\n  shuffle_partitions: 64\n")
+    config = load_config(environ={"MARITIME_CONFIG": f"{cluster}:{storage}"})
+    assert config.spark.master == "spark://spark-master:7077"
+    assert config.lake.root == "s3a://lake/maritime"
+    assert config.spark.shuffle_partitions == 64
+
+
 def test_bad_values_fail_with_a_clear_error(tmp_path):
     with pytest.raises(ValidationError, match="shuffle_partitions"):
         load_config(environ={"MARITIME__SPARK__SHUFFLE_PARTITIONS": "many"})

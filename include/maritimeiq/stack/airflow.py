@@ -86,6 +86,12 @@ def connections(config: PlatformConfig) -> dict[str, str]:
     }
     kafka = {"conn_type": "kafka", "extra": config.kafka.client_config()}
     mlflow = {"conn_type": "http", "host": config.mlflow.tracking_uri}
+    if config.mlflow.auth:
+        # Imported here: the MLflow stack module imports this one.
+        from maritimeiq.stack import mlflow as mlflow_stack
+
+        # The DAGs' MLflow jobs log in as the local server's admin (docs/SECURITY.md).
+        mlflow.update(login=mlflow_stack.ADMIN_USER, password=mlflow_stack.admin_password())
     serving = {"conn_type": "generic", "host": config.serving.database_url}
     return {
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps(spark),
