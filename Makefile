@@ -4,17 +4,18 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 UV_VERSION := 0.13.8
+COMPOSE_VERSION := v2.39.2
 VENV := .venv
 BIN := $(VENV)/bin
 JARS_STAMP := var/jars/.stamp
 VENV_STAMP := $(VENV)/.stamp
 
-.PHONY: help setup system-deps python-deps jars lock up down status demo test test-unit test-integration audit bench clean
+.PHONY: help setup system-deps python-deps jars lock up down status demo test test-unit test-integration audit compose-plugin bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: system-deps python-deps jars  ## install everything the platform needs on this machine
+setup: system-deps python-deps jars compose-plugin  ## install everything the platform needs on this machine
 
 system-deps:  ## Debian packages: a JDK 17+, Maven; promtool and Chromium with its driver for the tests
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v promtool >/dev/null \
@@ -22,6 +23,17 @@ system-deps:  ## Debian packages: a JDK 17+, Maven; promtool and Chromium with i
 	  echo "installing openjdk-17-jdk-headless, maven, prometheus (promtool), chromium, chromium-driver"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    openjdk-17-jdk-headless maven prometheus chromium chromium-driver; \
+	fi
+
+compose-plugin:  ## `docker compose` for the compose-file test, built from its Go module when the plugin is missing
+	@if command -v docker >/dev/null && command -v go >/dev/null && ! docker compose version >/dev/null 2>&1; then \
+	  echo "building the docker compose plugin $(COMPOSE_VERSION) from its Go module"; \
+	  src=$$(go mod download -json github.com/docker/compose/v2@$(COMPOSE_VERSION) \
+	         | $(PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["Dir"])') && \
+	  rm -rf var/build/compose && mkdir -p var/build "$$HOME/.docker/cli-plugins" && \
+	  cp -r "$$src" var/build/compose && chmod -R u+w var/build/compose && \
+	  (cd var/build/compose && go build -trimpath -o "$$HOME/.docker/cli-plugins/docker-compose" ./cmd) && \
+	  rm -rf var/build/compose; \
 	fi
 
 python-deps: $(VENV_STAMP)  ## virtualenv with the locked Python dependencies
@@ -67,10 +79,9 @@ test-unit: setup
 test-integration: setup
 	$(BIN)/pytest -m integration
 
-bench: setup  ## benchmarks; results go to BENCHMARKS.md by hand with the machine described
+bench: setup  ## every benchmark (SCALE=full, or quick to check the harness); JSON in bench/results/, table in BENCHMARKS.md
 	$(BIN)/maritime up kafka
-	$(BIN)/python bench/producer_throughput.py
-	$(BIN)/python bench/stack_footprint.py
+	$(BIN)/python bench/run_all.py --scale $(or $(SCALE),full)
 
 clean: down  ## remove all local state (lake, broker data, Airflow and MLflow homes)
 	rm -rf var
