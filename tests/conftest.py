@@ -71,7 +71,7 @@ def unique_topic(kafka_broker):
     """A fresh topic per test, deleted afterwards."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient(kafka_broker.client_config())
+    admin = AdminClient(kafka_broker.admin_config())
     name = f"test.{uuid.uuid4().hex[:12]}"
     admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result()
     yield name

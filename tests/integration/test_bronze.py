@@ -34,7 +34,7 @@ def lake(tmp_path):
 
 @pytest.fixture
 def topic(kafka_broker):
-    admin = AdminClient(kafka_broker.client_config())
+    admin = AdminClient(kafka_broker.admin_config())
     name = f"bronze.test.{uuid.uuid4().hex[:8]}"
     admin.create_topics([NewTopic(name, num_partitions=12, replication_factor=1,
                                   config={"max.message.bytes": "2097152"})])[name].result()

@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 
 
 def test_platform_topics_exist_with_declared_partitions_and_retention(kafka_broker):
-    admin = AdminClient(kafka_broker.client_config())
+    admin = AdminClient(kafka_broker.admin_config())
     metadata = admin.list_topics(timeout=10)
     for spec in kafka_broker.all_topics():
         assert spec.name in metadata.topics, spec.name
