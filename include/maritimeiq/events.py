@@ -160,7 +160,8 @@ def normalise_mmsi(value: Any) -> str | None:
     text = str(value).strip()
     if text.endswith(".0"):  # CSV readers turn integer columns into floats
         text = text[:-2]
-    if not text.isdigit() or len(text) > 9 or int(text) == 0:
+    # isdigit() alone admits "²" and other non-ASCII digits, which int() rejects or misreads.
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) == 0:
         return None
     return text.zfill(9)
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from maritimeiq.events import SCHEMAS, TOPIC_OF, spark_schema
+from maritimeiq.events import SCHEMAS, TOPIC_OF, fields_of, spark_schema
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 SOURCE_COLUMNS = ("topic", "partition", "offset", "ingest_time")
+CORRUPT_RECORD = "_corrupt_record"
 QUALITY_SCHEMA = ("stream string, interval_start timestamp, rows_in long, valid long, quarantined long, "
                   "duplicates long, quarantined_per_rule map<string,long>")
 
@@ -41,8 +42,9 @@ def extract(spark, bronze_path: str, start: datetime, end: datetime) -> DataFram
 
 
 def parse(bronze: DataFrame, event_type: str, *, owns_unparseable: bool, keep_payload: bool = True) -> DataFrame:
-    """Bronze rows of one event type, parsed: source columns, the raw `payload` and the
-    event's fields. A topic carries several event types; the stream that `owns_unparseable`
+    """Bronze rows of one event type, parsed: source columns, the raw `payload`, the
+    event's fields and `type_mismatch` (some field's value did not fit its type and was
+    read as null). A topic carries several event types; the stream that `owns_unparseable`
     also takes the rows whose type is unreadable or foreign to the topic, so each Bronze
     row lands in exactly one stream."""
     from pyspark.sql import functions as F
@@ -56,20 +58,28 @@ def parse(bronze: DataFrame, event_type: str, *, owns_unparseable: bool, keep_pa
         topic_types = [name for name, topic in TOPIC_OF.items() if topic == TOPIC_OF[event_type]]
         mine = mine | declared.isNull() | ~declared.isin(*topic_types)
     columns = [*SOURCE_COLUMNS, "payload"] if keep_payload else list(SOURCE_COLUMNS)
+    # PERMISSIVE parsing keeps the fields that fit and nulls the others; the corrupt-record
+    # column is how a row tells that it lost a value that way.
+    schema = spark_schema(event_type).add(CORRUPT_RECORD, "string")
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
     return (bronze.withColumn("payload", payload).where(mine)
-            .withColumn("event", F.from_json("payload", spark_schema(event_type), {"mode": "PERMISSIVE"}))
-            .select(*columns, "event.*"))
+            .withColumn("event", F.from_json("payload", schema, options))
+            .select(*columns, *(F.col(f"event.{f.name}") for f in fields_of(event_type)),
+                    F.col(f"event.{CORRUPT_RECORD}").isNotNull().alias("type_mismatch")))
 
 
 def envelope_checks(event_type: str, rules: TimeRules = TimeRules()) -> dict[str, Column]:
-    """Rules every stream applies: readable, a 9-digit MMSI, required fields present,
-    a plausible event time."""
+    """Rules every stream applies: readable, every value of its declared type, a 9-digit
+    MMSI, required fields present, finite numbers, a plausible event time."""
     from pyspark.sql import functions as F
 
     readable = F.col("event_type") == event_type
     checks: dict[str, Column] = {
         "unparseable_payload": F.col("event_type").isNull(),
         "unexpected_event_type": F.col("event_type").isNotNull() & ~readable,
+        # A string for a number, a number beyond a long, an object: read as null, the row
+        # would otherwise pass with the value silently gone.
+        "field_type_mismatch": F.col("event_type").isNotNull() & F.col("type_mismatch"),
     }
     fields = SCHEMAS[event_type]
     if any(f.name == "mmsi" for f in fields):
@@ -78,6 +88,9 @@ def envelope_checks(event_type: str, rules: TimeRules = TimeRules()) -> dict[str
     for field in fields:
         if not field.nullable and field.name != "mmsi":
             checks[f"missing_{field.name}"] = readable & F.col(field.name).isNull()
+        if field.type == "double":
+            # JSON NaN/Infinity tokens parse as doubles; no quantity of any stream is either.
+            checks[f"{field.name}_not_finite"] = ~finite(field.name)
     checks["event_time_in_future"] = F.col("event_time") > F.col("ingest_time") + F.expr(
         f"INTERVAL {rules.future_tolerance_minutes} MINUTES")
     checks["event_time_too_old"] = F.col("event_time") < F.to_timestamp(F.lit(rules.earliest_event_time))

@@ -5,6 +5,7 @@ MarineCadastre. Each row gives an `ais_position`; static columns give a
 from __future__ import annotations
 
 import csv
+import math
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
@@ -42,6 +43,10 @@ DMA_SHIP_TYPE = {
     "not party to conflict": 59, "passenger": 60, "cargo": 70, "tanker": 80, "other": 90,
 }
 
+# Export rows are a few hundred characters; a longer line is garbage and is rejected
+# with this much of it as a sample (a dead-letter message must stay below Kafka's limit).
+MAX_ROW_LENGTH = 65_536
+
 
 def _float(value: str | None) -> float | None:
     if value is None or not value.strip():
@@ -50,6 +55,9 @@ def _float(value: str | None) -> float | None:
         number = float(value)
     except ValueError:
         return None
+    if math.isinf(number):
+        # No AIS quantity is infinite (and int() of it would raise): the row is garbage.
+        raise _RowError(rejects.BAD_CSV_ROW, f"number {value.strip()[:40]!r} is not finite")
     return number if number == number else None  # NaN is "no value"
 
 
@@ -70,7 +78,8 @@ def _imo(value: str | None) -> int | None:
     if text is None:
         return None
     digits = text.upper().removeprefix("IMO").strip()
-    return int(digits) if digits.isdigit() and int(digits) > 0 else None
+    # isdigit() alone admits characters such as "²" that int() refuses.
+    return int(digits) if digits.isascii() and digits.isdigit() and int(digits) > 0 else None
 
 
 def _sentinel_null(position: dict[str, Any]) -> dict[str, Any]:
@@ -94,31 +103,49 @@ class CsvDecoder:
         self._static_seen: dict[str, dict[str, Any]] = {}
 
     def decode(self, lines: Iterable[str]) -> Iterator[dict[str, Any] | Reject]:
-        reader = csv.reader(lines)
-        try:
-            header = [h.strip().lstrip("#").strip() for h in next(reader)]
-        except StopIteration:
+        """Every line after the header gives events or one Reject carrying the line."""
+        # One line is one row (exports have no multi-line fields): a stray quote then spoils
+        # its own row instead of swallowing the lines after it into one field.
+        lines = iter(lines)
+        first = next(lines, None)
+        if first is None:
             return
+        try:
+            header = [h.strip().lstrip("#").strip() for h in _fields(first)]
+        except csv.Error as exc:
+            raise ValueError(f"not a {self.fmt} export: unreadable header ({exc})") from None
         required = {"dma": {"Timestamp", "MMSI", "Latitude", "Longitude"},
                     "noaa": {"BaseDateTime", "MMSI", "LAT", "LON"}}[self.fmt]
         if missing := required - set(header):
             raise ValueError(f"not a {self.fmt} export: header lacks {sorted(missing)}")
-        for row in reader:
-            line_number = reader.line_num
-            raw = ",".join(row)
+        for line_number, line in enumerate(lines, 2):
+            text = line.rstrip("\r\n")
             self.counts["rows"] += 1
+            if len(text) > MAX_ROW_LENGTH:
+                yield self._reject(rejects.LINE_TOO_LONG, text[:MAX_ROW_LENGTH], line_number,
+                                   f"{len(text)} characters")
+                continue
+            try:
+                row = _fields(text)
+            except csv.Error as exc:  # e.g. a carriage return inside an unquoted field
+                yield self._reject(rejects.BAD_CSV_ROW, text, line_number, str(exc))
+                continue
             if len(row) != len(header):
-                yield self._reject(rejects.BAD_CSV_ROW, raw, line_number,
+                yield self._reject(rejects.BAD_CSV_ROW, text, line_number,
                                    f"{len(row)} fields, header has {len(header)}")
                 continue
-            record = dict(zip(header, row))
+            record, raw = dict(zip(header, row)), ",".join(row)
             try:
-                yield from (self._dma(record, raw) if self.fmt == "dma" else self._noaa(record, raw))
+                events = self._dma(record, raw) if self.fmt == "dma" else self._noaa(record, raw)
             except _RowError as exc:
-                yield self._reject(exc.reason, raw, line_number, exc.detail)
+                yield self._reject(exc.reason, text, line_number, exc.detail)
+                continue
+            yield from events
 
     # -- formats ------------------------------------------------------------------------
-    def _dma(self, r: dict[str, str], raw: str) -> Iterator[dict[str, Any]]:
+    # Both formats parse every column before emitting: a bad value in a late column
+    # rejects the whole row instead of following events already sent.
+    def _dma(self, r: dict[str, str], raw: str) -> list[dict[str, Any]]:
         when = _parse_time(r["Timestamp"], "%d/%m/%Y %H:%M:%S")
         mmsi = _mmsi(r["MMSI"])
         mobile = (r.get("Type of mobile") or "").strip()
@@ -136,16 +163,16 @@ class CsvDecoder:
             "nav_status": status,
             "raw": raw,
         })
-        self.counts["positions"] += 1
-        yield make_event("ais_position", self.source, when, mmsi=mmsi, **position)
         ship_type = DMA_SHIP_TYPE.get((r.get("Ship type") or "").strip().lower())
-        yield from self._static(mmsi, when, raw, ais_class=ais_class, imo=_imo(r.get("IMO")),
-                                call_sign=_text(r.get("Callsign")), name=_text(r.get("Name")),
-                                ship_type=ship_type, length_m=_float(r.get("Length")),
-                                beam_m=_float(r.get("Width")), draught_m=_float(r.get("Draught")),
-                                destination=_text(r.get("Destination")), eta=_dma_eta(r.get("ETA")))
+        static = dict(ais_class=ais_class, imo=_imo(r.get("IMO")), call_sign=_text(r.get("Callsign")),
+                      name=_text(r.get("Name")), ship_type=ship_type, length_m=_float(r.get("Length")),
+                      beam_m=_float(r.get("Width")), draught_m=_float(r.get("Draught")),
+                      destination=_text(r.get("Destination")), eta=_dma_eta(r.get("ETA")))
+        self.counts["positions"] += 1
+        return [make_event("ais_position", self.source, when, mmsi=mmsi, **position),
+                *self._static(mmsi, when, raw, **static)]
 
-    def _noaa(self, r: dict[str, str], raw: str) -> Iterator[dict[str, Any]]:
+    def _noaa(self, r: dict[str, str], raw: str) -> list[dict[str, Any]]:
         when = _parse_time(r["BaseDateTime"], "%Y-%m-%dT%H:%M:%S")
         mmsi = _mmsi(r["MMSI"])
         # The transceiver column is spelt both ways across MarineCadastre years.
@@ -161,12 +188,13 @@ class CsvDecoder:
             "nav_status": _int(r.get("Status")),
             "raw": raw,
         })
+        static = dict(ais_class=position["ais_class"], imo=_imo(r.get("IMO")), call_sign=_text(r.get("CallSign")),
+                      name=_text(r.get("VesselName")), ship_type=_int(r.get("VesselType")) or None,
+                      length_m=_float(r.get("Length")), beam_m=_float(r.get("Width")),
+                      draught_m=_float(r.get("Draft")))
         self.counts["positions"] += 1
-        yield make_event("ais_position", self.source, when, mmsi=mmsi, **position)
-        yield from self._static(mmsi, when, raw, ais_class=position["ais_class"], imo=_imo(r.get("IMO")),
-                                call_sign=_text(r.get("CallSign")), name=_text(r.get("VesselName")),
-                                ship_type=_int(r.get("VesselType")) or None, length_m=_float(r.get("Length")),
-                                beam_m=_float(r.get("Width")), draught_m=_float(r.get("Draft")))
+        return [make_event("ais_position", self.source, when, mmsi=mmsi, **position),
+                *self._static(mmsi, when, raw, **static)]
 
     def _static(self, mmsi: str, when: datetime, raw: str, **fields: Any) -> Iterator[dict[str, Any]]:
         # Exports repeat static columns on every row and leave them blank on some: only a
@@ -190,8 +218,13 @@ class _RowError(Exception):
         self.reason, self.detail = reason, detail
 
 
+def _fields(line: str) -> list[str]:
+    return next(csv.reader([line]))
+
+
 def _mmsi(value: str) -> str:
-    mmsi = normalise_mmsi(value)
+    # normalise_mmsi's isdigit() admits non-ASCII digits that int() refuses or misreads.
+    mmsi = normalise_mmsi(value) if value.isascii() else None
     if mmsi is None:
         raise _RowError(rejects.BAD_MMSI, f"mmsi {value!r}")
     return mmsi

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from pyais.exceptions import InvalidNMEAMessageException, MissingPayloadException, UnknownMessageException
+from pyais.exceptions import AISBaseException, UnknownMessageException
 from pyais.messages import AISSentence, NMEASentenceFactory
 
 from maritime_streaming import rejects
@@ -95,7 +95,11 @@ class NmeaDecoder:
             try:
                 line = line.decode("ascii")
             except UnicodeDecodeError:
-                yield self._reject(rejects.NOT_ASCII, line.decode("latin-1"), line_number)
+                # Latin-1 keeps one character per byte; a sample, as a megabyte of garbage
+                # would not fit in a dead-letter message.
+                raw = line.decode("latin-1").rstrip("\r\n")
+                yield self._reject(rejects.NOT_ASCII, raw[:MAX_LINE_LENGTH], line_number,
+                                   f"{len(raw)} characters" if len(raw) > MAX_LINE_LENGTH else "")
                 return
         text = line.strip()
         if not text or text.startswith("#"):
@@ -187,7 +191,7 @@ class NmeaDecoder:
         except UnknownMessageException:
             yield self._reject(rejects.UNSUPPORTED_SENTENCE, raw_line, line_number)
             return
-        except (InvalidNMEAMessageException, ValueError, IndexError) as exc:
+        except (AISBaseException, ValueError, IndexError) as exc:
             yield self._reject(rejects.MALFORMED_SENTENCE, raw_line, line_number, str(exc)[:200])
             return
         if not isinstance(parsed, AISSentence):
@@ -196,6 +200,12 @@ class NmeaDecoder:
         self.counts["sentences"] += 1
         if not parsed.payload:
             yield self._reject(rejects.EMPTY_PAYLOAD, raw_line, line_number)
+            return
+        if not 1 <= parsed.frag_num <= parsed.frag_cnt <= 9:
+            # IEC 61162-1: a message spans 1-9 sentences. A larger count would hold a group,
+            # and its memory, open for fragments that never come.
+            yield self._reject(rejects.MALFORMED_SENTENCE, raw_line, line_number,
+                               f"fragment {parsed.frag_num} of {parsed.frag_cnt}")
             return
         fragment = _Fragment(parsed, raw_line, event_time, received_at, station, line_station)
         if parsed.frag_cnt == 1:
@@ -246,11 +256,12 @@ class NmeaDecoder:
     # -- decoding -----------------------------------------------------------------------
     def _emit(self, fragments: list[_Fragment], line_number: int | None) -> Iterator[dict[str, Any] | Reject]:
         raw = "\n".join(f.raw_line for f in fragments)
+        # Any pyais error is a reject: a checksum-valid payload may still carry a message type
+        # or a message 24 part number that ITU-R M.1371 does not define.
         try:
             sentence = AISSentence.assemble_from_iterable([f.sentence for f in fragments])
             decoded = sentence.decode().asdict(enum_as_int=True)
-        except (MissingPayloadException, InvalidNMEAMessageException, ValueError, KeyError, IndexError,
-                TypeError) as exc:
+        except (AISBaseException, ValueError, KeyError, IndexError, TypeError) as exc:
             yield self._reject(rejects.DECODE_ERROR, raw, line_number, f"{type(exc).__name__}: {str(exc)[:200]}")
             return
         first = fragments[0]

@@ -13,12 +13,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any, Protocol
 
+from maritime_streaming import rejects
 from maritime_streaming.rejects import Reject
 from maritime_streaming.simulator import RawRecord
 from maritimeiq.config import KafkaConfig
 from maritimeiq.events import SCHEMA_VERSION, TOPIC_OF
 
 AIS_TOPIC = "maritime.ais.data"
+# Bytes of an oversize record kept (as text) in its dead-letter message.
+OVERSIZE_SAMPLE_BYTES = 4096
 
 
 def _encode(event: dict[str, Any]) -> bytes:
@@ -69,6 +72,7 @@ class KafkaSink:
         self.delivered: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        self.too_large: Counter[str] = Counter()
         self._producer = Producer(kafka.client_config(**{
             "acks": "all",
             "enable.idempotence": True,
@@ -91,6 +95,8 @@ class KafkaSink:
 
     def _produce(self, topic: str, key: str | None, value: bytes, timestamp_ms: int | None,
                  headers: list[tuple[str, bytes]]) -> None:
+        from confluent_kafka import KafkaError, KafkaException
+
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, timestamp=timestamp_ms or 0,
@@ -98,7 +104,23 @@ class KafkaSink:
                 break
             except BufferError:  # local queue full: serve delivery reports, then retry
                 self._producer.poll(0.5)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise
+                self._too_large(topic, value, headers)
+                break
         self._producer.poll(0)
+
+    def _too_large(self, topic: str, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        """A record above message.max.bytes cannot travel whole: its dead-letter message
+        carries a sample and the reason, so it is counted instead of stopping the producer."""
+        self.too_large[topic] += 1
+        source = dict(headers).get("source", b"unknown").decode(errors="replace")
+        source_topic = topic.removesuffix(self.dead_letter_suffix)
+        sample = value[:OVERSIZE_SAMPLE_BYTES].decode("utf-8", errors="replace")
+        self.reject(Reject(rejects.MESSAGE_TOO_LARGE, sample, source,
+                           f"{len(value):,} bytes for {topic}, above the producer's message.max.bytes; "
+                           f"raw holds the first {OVERSIZE_SAMPLE_BYTES:,} bytes"), source_topic)
 
     def event(self, event: dict[str, Any]) -> None:
         event_type = event["event_type"]
@@ -119,7 +141,8 @@ class KafkaSink:
     def close(self, timeout: float = 60.0) -> dict[str, Any]:
         remaining = self._producer.flush(timeout)
         return {"delivered": dict(self.delivered), "failed": dict(self.failed),
-                "delivery_errors": dict(self.errors), "undelivered_at_exit": remaining}
+                "delivery_errors": dict(self.errors), "too_large": dict(self.too_large),
+                "undelivered_at_exit": remaining}
 
 
 class JsonLinesSink:

@@ -23,6 +23,7 @@ BAD_CSV_ROW = "bad_csv_row"
 BAD_MMSI = "bad_mmsi"
 BAD_TIMESTAMP = "bad_timestamp"
 CORRUPT_RECORD = "corrupt_record"
+MESSAGE_TOO_LARGE = "message_too_large"  # above Kafka's message size limit
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from maritimeiq.events import SCHEMAS, TOPIC_OF, make_event, markdown, normalise
 @pytest.mark.parametrize("raw, expected", [
     ("219000001", "219000001"), (2190047, "002190047"), ("2190047.0", "002190047"), (" 257123456 ", "257123456"),
     ("0", None), ("1234567890", None), ("21900A001", None), (None, None), ("", None),
+    ("21900000²", None), ("٢١٩٠٠٠٠٠١", None),  # non-ASCII digits: not an MMSI, and no crash
 ])
 def test_mmsi_is_a_nine_digit_string(raw, expected):
     assert normalise_mmsi(raw) == expected

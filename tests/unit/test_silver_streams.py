@@ -101,13 +101,13 @@ def test_fuel_reports_rules_and_key(spark):
         report(tonnes=float("inf")),           # 4 infinity
         report(tonnes=13.0),                   # 5 same (MMSI, day, fuel) as 0: duplicate
         report(hours_underway=25.0, day=date(2026, 11, 2)),  # 6 more hours than a day has
-        {**report(), "fuel_consumed_t": "a lot"},  # 7 wrong type: parsed as missing
+        {**report(), "fuel_consumed_t": "a lot"},  # 7 wrong type: a type mismatch, and missing
     ]
     frame = transform(bronze(spark, payloads, TOPIC_OF["fuel_report"]), STREAMS["fuel_reports"])
     assertDataFrameEqual(outcome(frame), expected(spark, [
         (0, [], False), (1, [], False), (2, ["fuel_type_unknown"], False), (3, ["fuel_consumed_range"], False),
         (4, ["fuel_consumed_range", "fuel_consumed_t_not_finite"], False), (5, [], True),
-        (6, ["hours_underway_range"], False), (7, ["missing_fuel_consumed_t"], False),
+        (6, ["hours_underway_range"], False), (7, ["field_type_mismatch", "missing_fuel_consumed_t"], False),
     ]))
     assert frame.where("offset = 1").first().fuel_type == "MGO"
 
