@@ -297,7 +297,8 @@ def cii_trajectory(ratings: DataFrame, years: tuple[int, ...], lines: DataFrame,
     targets = spark.createDataFrame([(y,) for y in years], "year int")
     grid = (ratings.select("mmsi", F.col("year").alias("reporting_year"), "ship_category", "capacity", "attained",
                            "co2_t").crossJoin(targets))
-    cut_pct = F.greatest(F.lit(0.0), 1 - F.col("upper_c") / F.col("attained")) * 100
+    # A vessel that emitted nothing (attained 0) needs no cut; ANSI division by zero would fail the job.
+    cut_pct = F.greatest(F.lit(0.0), 1 - F.try_divide(F.col("upper_c"), F.col("attained"))) * 100
     return (rate(grid, lines, factors)
             .withColumn("co2_cut_pct_to_c", cut_pct)
             .withColumn("co2_cut_t_to_c", F.col("co2_t") * F.col("co2_cut_pct_to_c") / 100)

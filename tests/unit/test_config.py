@@ -21,6 +21,8 @@ def test_ais_topic_matches_the_platform_contract():
     ais = next(t for t in config.kafka.topics if t.name == "maritime.ais.data")
     assert ais.partitions == 12
     assert int(ais.config["retention.ms"]) == 7 * 24 * 3600 * 1000
+    # Retention from arrival: replayed or simulated past days must not expire on arrival.
+    assert all(t.config["message.timestamp.type"] == "LogAppendTime" for t in config.kafka.all_topics())
 
 
 def test_every_source_topic_has_a_dead_letter_topic():

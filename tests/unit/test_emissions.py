@@ -15,6 +15,7 @@ from maritime_jobs.emissions import (
     Outputs,
     Period,
     cii_ratings,
+    cii_trajectory,
     co2_per_report,
     daily_co2,
     engine_inputs,
@@ -163,6 +164,20 @@ def test_attained_cii_rating_and_flags_by_hand(spark):
     assert row.attained == pytest.approx(attained) and row.required == pytest.approx(required)
     assert row.rating == "D" and row.exceeds_required and row.cap_required    # D in 2024, 2025 and 2026
     assert (row.is_estimated, row.period, row.through_date) == (False, "year_to_date", date(2026, 3, 2))
+
+
+def test_a_vessel_that_emitted_nothing_needs_no_cut(spark):
+    # Moored all period: AIS-estimated fuel 0 while berth jitter still adds distance.
+    period = Period(2026)
+    daily = spark.createDataFrame([("219000005", date(2026, 3, 2), 0.0, 0.0, 3.0, True, None, None)], DAILY)
+    fleet = static(spark, [("219000005", "bulk_carrier", 50_000.0, 27_000.0, 14.0, 8_000.0, "HFO")])
+    active = spark.createDataFrame([("219000005",)], "mmsi string")
+    history = spark.createDataFrame([], "mmsi string, year int, rating string")
+    lines, factors = reference_lines(spark), reduction_factors(spark)
+    ratings = cii_ratings(vessel_year(daily, fleet, active, period), history, lines, factors)
+    rows = cii_trajectory(ratings, (2026, 2030), lines, factors).collect()
+    assert [(r.year, r.rating, r.co2_cut_pct_to_c, r.co2_cut_t_to_c) for r in sorted(rows, key=lambda r: r.year)] == [
+        (2026, "A", 0.0, 0.0), (2030, "A", 0.0, 0.0)]
 
 
 def _write_inputs(spark, root):
