@@ -1,7 +1,9 @@
 """Kafka-to-Bronze: sustained throughput and produce-to-queryable latency.
 
-Usage: python bench/bronze_throughput.py [--messages 1000000] [--rate 5000] [--seconds 60]
-Needs the broker (`maritime up kafka`); uses throw-away topics and a temporary lake.
+Usage: python bench/bronze_throughput.py [--messages 1000000] [--batch 200000] [--rate 5000] [--seconds 60]
+                                         [--json PATH]
+Needs the broker (`maritime up kafka`); uses throw-away topics (deleted afterwards) and a
+temporary lake.
 
 1. Throughput: a backlog of ~500-byte messages in a 12-partition topic, drained by the
    worker (1 s trigger); rows per second from the first committed batch to the last.
@@ -19,6 +21,7 @@ import os
 import platform
 import signal
 import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -28,6 +31,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from benchlib import group_rss_mib, write_json
 from maritime_streaming.bronze import table_name
 from maritimeiq.config import get_config, load_config
 from maritimeiq.spark import get_spark
@@ -77,17 +81,15 @@ def start_worker(topic: str, env: dict[str, str], max_per_batch: int, trigger: f
                             start_new_session=True)
 
 
-def group_rss_mib(pgid: int) -> float:
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
-                    total += next(int(l.split()[1]) for l in (entry / "status").read_text().splitlines()
-                                  if l.startswith("VmRSS:"))
-            except (FileNotFoundError, StopIteration, ProcessLookupError):
-                pass
-    return total / 1024
+def wait_committed(kafka, topic: str, count: int, worker: subprocess.Popen, first_batch: list | None = None) -> None:
+    """Until the worker committed `count` offsets; `first_batch` receives (time, offsets) of
+    the first commit seen. Fails if the worker exits first."""
+    while (done := committed_total(kafka, topic)) < count:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the Bronze worker exited with {worker.returncode} after {done:,} of {count:,}")
+        if done and first_batch is not None and not first_batch:
+            first_batch.append((time.monotonic(), done))
+        time.sleep(0.5)
 
 
 def stop(worker: subprocess.Popen) -> None:
@@ -101,48 +103,46 @@ def stop(worker: subprocess.Popen) -> None:
             pass
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--rate", type=float, default=5000.0)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    args = parser.parse_args()
-    kafka = get_config().kafka
-    admin = AdminClient(kafka.client_config())
-    work = Path(tempfile.mkdtemp(prefix="bronze-bench-"))
-    env = {"MARITIME__LAKE__ROOT": str(work / "lake"), "MARITIME__LAKE__CHECKPOINT_ROOT": str(work / "cp")}
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-
-    # 1. Throughput on a backlog.
+def throughput(args, kafka, admin: AdminClient, env: dict[str, str], topics: list[str]) -> dict:
     topic = make_topic(admin)
+    topics.append(topic)
     produce(kafka, topic, args.messages, None)
-    # Batches of 200,000: the rate is measured over several commits, JVM start excluded.
-    worker = start_worker(topic, env, 200_000, 1.0)
-    first = None
-    while (done := committed_total(kafka, topic)) < args.messages:
-        if done and first is None:
-            first = (time.monotonic(), done)
-        time.sleep(0.5)
-    finished = time.monotonic()
-    rss = group_rss_mib(worker.pid)
-    stop(worker)
-    drained = args.messages - first[1]
+    print(f"backlog of {args.messages:,} messages produced; draining", flush=True)
+    # Several batches: the rate is measured over several commits, JVM start excluded.
+    worker = start_worker(topic, env, args.batch, 1.0)
+    first: list[tuple[float, int]] = []
+    try:
+        wait_committed(kafka, topic, args.messages, worker, first)
+        finished = time.monotonic()
+        rss, _ = group_rss_mib(worker.pid)
+    finally:
+        stop(worker)
+    if not first:
+        raise SystemExit(f"the backlog was drained in one batch: lower --batch below {args.messages:,}")
+    started, first_committed = first[0]
+    drained = args.messages - first_committed
+    rate = drained / (finished - started)
     print(f"throughput: {args.messages:,} messages; {drained:,} after the first batch in "
-          f"{finished - first[0]:.1f} s = {drained / (finished - first[0]):,.0f} msgs/s; worker RSS {rss:,.0f} MiB")
+          f"{finished - started:.1f} s = {rate:,.0f} msgs/s; worker RSS {rss:,.0f} MiB", flush=True)
+    return {"messages": args.messages, "batch": args.batch, "throughput_msgs_per_s": rate, "drain_rss_mib": rss}
 
-    # 2. Latency at a steady rate.
+
+def latency(args, kafka, admin: AdminClient, env: dict[str, str], topics: list[str]) -> dict:
     topic = make_topic(admin)
+    topics.append(topic)
     # Trigger 0: the next batch starts as soon as the previous one committed.
     worker = start_worker(topic, env, 500_000, 0.0)
-    time.sleep(25)  # JVM and query start
     warmup = int(args.rate * 10)  # ten seconds at rate before measuring: code generation, first commits
     measured = int(args.rate * args.seconds)
     count = warmup + measured + int(args.rate * 10)  # and ten after, so the window is steady state
-    produce(kafka, topic, count, args.rate)
-    while committed_total(kafka, topic) < count:
-        time.sleep(0.5)
-    rss = group_rss_mib(worker.pid)
-    stop(worker)
+    try:
+        time.sleep(25)  # JVM and query start
+        print(f"producing {count:,} messages at {args.rate:,.0f} msgs/s", flush=True)
+        produce(kafka, topic, count, args.rate)
+        wait_committed(kafka, topic, count, worker)
+        rss, _ = group_rss_mib(worker.pid)
+    finally:
+        stop(worker)
 
     config = load_config(environ=env)
     spark = get_spark("bronze-bench", config=config)
@@ -163,13 +163,41 @@ def main() -> None:
         FROM rows r JOIN adds a ON substring_index(r.file_path, '/', -1) = substring_index(a.file, '/', -1)
         JOIN v ON v.version = a.version
     """)
-    for label, rows in (("steady window", latencies.where(window)), ("including the final batches", latencies)):
-        result = rows.selectExpr("percentile_approx(latency_ms, 0.5) AS p50", "percentile_approx(latency_ms, 0.99) AS p99",
-                                 "max(latency_ms) AS max", "count(*) AS n").collect()[0]
-        print(f"latency at {args.rate:,.0f} msgs/s, {label} ({result.n:,} rows): "
-              f"p50 {result.p50} ms, p99 {result.p99} ms, max {result.max} ms")
+    result = {"latency_rate_msgs_per_s": args.rate, "latency_seconds": args.seconds, "latency_rss_mib": rss}
+    for key, label, rows in (("latency_steady", "steady window", latencies.where(window)),
+                             ("latency_all", "including the final batches", latencies)):
+        row = rows.selectExpr("percentile_approx(latency_ms, 0.5) AS p50", "percentile_approx(latency_ms, 0.99) AS p99",
+                              "max(latency_ms) AS max", "count(*) AS n").collect()[0]
+        print(f"latency at {args.rate:,.0f} msgs/s, {label} ({row.n:,} rows): "
+              f"p50 {row.p50} ms, p99 {row.p99} ms, max {row.max} ms")
+        result[key] = {"p50_ms": row.p50, "p99_ms": row.p99, "max_ms": row.max, "rows": row.n}
     print(f"worker RSS during the latency run {rss:,.0f} MiB")
     spark.stop()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=200_000, help="max offsets per trigger of the backlog run")
+    parser.add_argument("--rate", type=float, default=5000.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--json", help="write the results as JSON to this file")
+    args = parser.parse_args()
+    kafka = get_config().kafka
+    admin = AdminClient(kafka.admin_config())
+    work = Path(tempfile.mkdtemp(prefix="bronze-bench-"))
+    env = {"MARITIME__LAKE__ROOT": str(work / "lake"), "MARITIME__LAKE__CHECKPOINT_ROOT": str(work / "cp")}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    topics: list[str] = []
+    try:
+        result = {**throughput(args, kafka, admin, env, topics), **latency(args, kafka, admin, env, topics)}
+    finally:
+        if topics:
+            for future in admin.delete_topics(topics).values():
+                future.result()
+        shutil.rmtree(work, ignore_errors=True)
+    write_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Bronze → Silver AIS promotion rate at 1 M and 10 M rows.
 
-Usage: python bench/silver_throughput.py [--rows 1000000 10000000]
+Usage: python bench/silver_throughput.py [--rows 1000000 10000000] [--json PATH]
 Builds a synthetic Bronze table of simulator-like position events (2,000 vessels, one
 fix every 10 s, ~1 % bad rows) with Spark, then times `transform` + `load` of the whole
-slice into an empty Silver. Uses a temporary lake.
+slice into an empty Silver. Uses a temporary lake, removed afterwards.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
+from benchlib import write_json
 from maritime_jobs.silver_ais import promote
 from maritime_jobs.silver_common import extract
 from maritimeiq.spark import get_spark
@@ -52,19 +54,30 @@ def build_bronze(spark, path: str, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--json", help="write the results as JSON to this file")
     args = parser.parse_args()
     spark = get_spark("silver-bench")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; shuffle partitions "
           f"{spark.conf.get('spark.sql.shuffle.partitions')}, driver memory {spark.conf.get('spark.driver.memory')}")
+    runs = []
     for rows in args.rows:
         work = tempfile.mkdtemp(prefix="silver-bench-")
-        build_bronze(spark, f"{work}/bronze", rows)
-        started = time.perf_counter()
-        record = promote(spark, extract(spark, f"{work}/bronze", INGESTED, INGESTED + timedelta(hours=1)),
-                         f"{work}/silver", INGESTED)
-        elapsed = time.perf_counter() - started
+        try:
+            print(f"building {rows:,} Bronze rows", flush=True)
+            build_bronze(spark, f"{work}/bronze", rows)
+            print("promoting", flush=True)
+            started = time.perf_counter()
+            record = promote(spark, extract(spark, f"{work}/bronze", INGESTED, INGESTED + timedelta(hours=1)),
+                             f"{work}/silver", INGESTED)
+            elapsed = time.perf_counter() - started
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         print(f"{rows:>11,} Bronze rows -> valid {record['valid']:,}, quarantined {record['quarantined']:,}, "
-              f"duplicates {record['duplicates']:,} in {elapsed:,.0f} s = {rows / elapsed * 60:,.0f} rows/min")
+              f"duplicates {record['duplicates']:,} in {elapsed:,.0f} s = {rows / elapsed * 60:,.0f} rows/min",
+              flush=True)
+        runs.append({"rows": rows, "seconds": elapsed, "rows_per_min": rows / elapsed * 60,
+                     **{k: record[k] for k in ("valid", "quarantined", "duplicates")}})
+    write_json(args.json, {"runs": runs})
 
 
 if __name__ == "__main__":
