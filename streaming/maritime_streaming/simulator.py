@@ -8,6 +8,10 @@ ends in recorded maintenance events, departure/arrival events with scheduled and
 actual times, and daily fuel reports. A configurable share of bad records (corrupt
 JSON, out-of-range values, duplicates, out-of-order and late events) exercises the
 quarantine paths downstream. Same seed and arguments, same events.
+
+`history_hours` prepends weeks of engine history: before `start` the same vessels send
+only engine readings and maintenance events (what a maintenance model trains on), and
+their engines go into the live run as worn as the history left them.
 """
 
 from __future__ import annotations
@@ -101,9 +105,11 @@ def _imo_number(rng: random.Random) -> int:
 class FleetSimulator:
     def __init__(self, vessels: int = 200, hours: float = 24.0, seed: int = 42,
                  start: datetime | None = None, bad_rate: float = 0.0, interval_scale: float = 1.0,
-                 sensor_interval_min: float = 15.0):
-        if vessels <= 0 or hours <= 0 or interval_scale <= 0:
-            raise ValueError("vessels, hours and interval_scale must be positive")
+                 sensor_interval_min: float = 15.0, history_hours: float = 0.0):
+        if vessels <= 0 or hours <= 0 or interval_scale <= 0 or sensor_interval_min <= 0:
+            raise ValueError("vessels, hours, interval_scale and sensor_interval_min must be positive")
+        if history_hours < 0:
+            raise ValueError("history_hours must not be negative")
         if not 0.0 <= bad_rate < 1.0:
             raise ValueError("bad_rate must be in [0, 1)")
         self.seed = seed
@@ -112,6 +118,7 @@ class FleetSimulator:
         self.bad_rate = bad_rate
         self.interval_scale = interval_scale
         self.sensor_interval = timedelta(minutes=sensor_interval_min)
+        self.history_start = self.start - timedelta(hours=history_hours)
         self.ports = load_ports()
         self.fleet = self._build_fleet(vessels)
 
@@ -151,7 +158,7 @@ class FleetSimulator:
 
     # -- events -------------------------------------------------------------------------
     def events(self) -> Iterator[dict[str, Any] | RawRecord]:
-        """Every event of the run in event-time order, bad records interleaved."""
+        """Every event of the run (history first) in event-time order, bad records interleaved."""
         keyed = [
             (((e["event_time"], i, n), e) for n, e in enumerate(self._vessel_events(v)))
             for i, v in enumerate(self.fleet)
@@ -188,6 +195,7 @@ class FleetSimulator:
             yield heapq.heappop(delayed)[2]
 
     def _vessel_events(self, v: Vessel) -> Iterator[dict[str, Any]]:
+        yield from self._engine_history(v)
         rng = v.rng
         port = rng.choice(self.ports)
         now = self.start
@@ -292,6 +300,56 @@ class FleetSimulator:
                 yield from self._maintenance(v, now, "planned", "scheduled overhaul on arrival")
             port = destination
 
+    def _engine_history(self, v: Vessel) -> Iterator[dict[str, Any]]:
+        """Engine readings and maintenance events from `history_start` to `start`.
+
+        Port stays and sea legs follow the live run's rules, but legs are sailed without a
+        track, in steps of one reading interval: no positions, static data, voyage events or
+        fuel reports, so weeks of history cost little. The engine wears, reads and fails as
+        it would live, and its state carries into the live run.
+        """
+        if not v.mcr_kw or self.history_start >= self.start:
+            return
+        rng, t = v.rng, self.history_start
+        step_h = self.sensor_interval.total_seconds() / 3600.0
+        last_sensor = t - self.sensor_interval
+        port = rng.choice(self.ports)
+        at_sea = rng.random() < 0.6
+        progress = rng.uniform(0.1, 0.8) if at_sea else 0.0  # the first leg started before the history
+        while t < self.start:
+            if not at_sea:
+                stay_h = rng.uniform(6, 30) + rng.choice([0, 0, 0, 10, 30, 90, 240]) / 60.0
+                departure = min(self.start, t + timedelta(hours=stay_h))
+                while t < departure:
+                    t = min(departure, t + self.sensor_interval)
+                    if t < self.start and t - last_sensor >= self.sensor_interval:
+                        yield self._reading(v, t, load=0.0)
+                        last_sensor = t
+                at_sea = True
+                continue
+            destination = self._next_port(rng, port)
+            distance = haversine_nm(port.lat, port.lon, destination.lat, destination.lon)
+            sailed, progress = distance * progress, 0.0
+            speed = v.service_speed * rng.uniform(0.85, 1.02)
+            while sailed < distance and t < self.start:
+                sog = round(max(3.0, speed - 0.08 * max(0.0, self._wind(v, t) - 15.0) + rng.gauss(0, 0.3)), 1)
+                hours = min(step_h, (distance - sailed) / sog, (self.start - t).total_seconds() / 3600.0)
+                sailed = min(distance, sailed + sog * hours)
+                t += timedelta(hours=hours)
+                load = min(0.98, (sog / v.service_speed) ** 3 * 0.85)
+                self._wear(v, load, hours)
+                if t >= self.start:
+                    break
+                if t - last_sensor >= self.sensor_interval:
+                    yield self._reading(v, t, load=load)
+                    last_sensor = t
+                if v.health >= 1.0:
+                    yield from self._maintenance(v, t, "corrective", "engine fault: alarm on vibration")
+            if sailed >= distance and t < self.start:
+                port, at_sea = destination, False
+                if v.running_hours > 1500 and rng.random() < 0.5:
+                    yield from self._maintenance(v, t, "planned", "scheduled overhaul on arrival")
+
     # -- pieces -------------------------------------------------------------------------
     def _next_port(self, rng: random.Random, here: Port) -> Port:
         # Short-sea and regional legs: the nearest ports within 2,500 nm, else the nearest three.
@@ -352,13 +410,15 @@ class FleetSimulator:
 
     def _sensors_due(self, v: Vessel, when: datetime, last: datetime, load: float, sog: float
                      ) -> Iterator[dict[str, Any]]:
-        if not v.mcr_kw or when - last < self.sensor_interval:
-            return
+        if v.mcr_kw and when - last >= self.sensor_interval:
+            yield self._reading(v, when, load)
+
+    def _reading(self, v: Vessel, when: datetime, load: float) -> dict[str, Any]:
         rng, h = v.rng, min(1.2, v.health)
         wind = self._wind(v, when)
         wave = 0.0248 * (wind * 0.5144) ** 2  # fully developed sea: Hs = 0.0248 U10^2 (U10 in m/s)
         running = load > 0
-        yield make_event(
+        return make_event(
             "environmental_reading", "simulator", when, mmsi=v.mmsi,
             engine_temp_c=round((320 + 70 * load + 60 * h * h) * running + 40 * (not running) + rng.gauss(0, 4), 1),
             vibration_rms_mm_s=round(max(0.1, (2.0 + 3.0 * load + 9.0 * h * h) * running + rng.gauss(0, 0.4)), 2),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -151,3 +151,100 @@ def test_arguments_are_checked():
         FleetSimulator(vessels=0)
     with pytest.raises(ValueError):
         FleetSimulator(bad_rate=1.5)
+    with pytest.raises(ValueError):
+        FleetSimulator(history_hours=-1)
+    with pytest.raises(ValueError):
+        FleetSimulator(sensor_interval_min=0)
+
+
+# -- engine history before the live run -------------------------------------------------------
+HISTORY_DAYS = 21
+
+
+@pytest.fixture(scope="module")
+def with_history():
+    sim = FleetSimulator(vessels=30, hours=24, seed=5, interval_scale=30, sensor_interval_min=60,
+                         history_hours=24 * HISTORY_DAYS)
+    return sim, list(sim.events())
+
+
+def test_history_sends_only_hourly_engine_readings_and_maintenance_before_the_start(with_history):
+    sim, events = with_history
+    assert all(validate(e) == [] for e in events)
+    assert [e["event_time"] for e in events] == sorted(e["event_time"] for e in events)
+    history = [e for e in events if _t(e["event_time"]) < sim.start]
+    assert {e["event_type"] for e in history} == {"environmental_reading", "maintenance_event"}
+    assert min(_t(e["event_time"]) for e in history) >= sim.start - timedelta(days=HISTORY_DAYS)
+    readings = defaultdict(list)
+    for e in history:
+        if e["event_type"] == "environmental_reading":
+            readings[e["mmsi"]].append(_t(e["event_time"]))
+    # Every vessel with a main engine (small craft have none) reads through the whole history,
+    # once per interval: a step cut short by an arrival or departure delays the next one by less
+    # than an interval.
+    assert set(readings) == {v.mmsi for v in sim.fleet if v.mcr_kw}
+    for times in readings.values():
+        assert times[0] - (sim.start - timedelta(days=HISTORY_DAYS)) <= timedelta(hours=1)
+        assert sim.start - times[-1] < timedelta(hours=2)
+        assert all(timedelta(hours=1) <= b - a < timedelta(hours=2) for a, b in zip(times, times[1:]))
+    # Vessels spend part of the time at sea (engine loaded) and part in port.
+    loaded = sum(e["engine_load_pct"] > 0 for e in history if e["event_type"] == "environmental_reading")
+    assert 0.3 < loaded / sum(map(len, readings.values())) < 0.9
+
+
+def test_history_engines_wear_fail_and_carry_their_state_into_the_live_run(with_history):
+    sim, events = with_history
+    readings, maintenance = defaultdict(list), defaultdict(list)
+    for e in events:
+        if e["event_type"] == "environmental_reading":
+            readings[e["mmsi"]].append(e)
+        elif e["event_type"] == "maintenance_event":
+            maintenance[e["mmsi"]].append(_t(e["event_time"]))
+    history_failures = [t for times in maintenance.values() for t in times if t < sim.start]
+    assert len(history_failures) >= 2 * len(readings)  # engines are overhauled about weekly
+    crossing = 0
+    for mmsi, series in readings.items():
+        for a, b in zip(series, series[1:]):
+            ta, tb = _t(a["event_time"]), _t(b["event_time"])
+            hours = (tb - ta).total_seconds() / 3600
+            # A maintenance event at a reading's time comes after that reading.
+            reset = [t for t in maintenance[mmsi] if ta <= t < tb]
+            if reset:
+                assert b["running_hours"] <= (tb - reset[-1]).total_seconds() / 3600 + 0.1
+            else:
+                # Running hours grow by at most the time elapsed, across the start of the live run too.
+                assert a["running_hours"] <= b["running_hours"] <= a["running_hours"] + hours + 0.1
+                crossing += ta < sim.start <= tb and b["running_hours"] > 1
+    assert crossing >= 5
+    # Before a corrective event in the history the engine vibrates harder than after it.
+    rises = 0
+    for mmsi, times in maintenance.items():
+        running = [r for r in readings[mmsi] if r["engine_load_pct"] > 50]
+        for t in (t for t in times if t < sim.start):
+            before = [r["vibration_rms_mm_s"] for r in running if _t(r["event_time"]) <= t][-4:]
+            after = [r["vibration_rms_mm_s"] for r in running if _t(r["event_time"]) > t][:4]
+            if len(before) == 4 and len(after) == 4:
+                rises += sum(before) / 4 > sum(after) / 4 + 2.0
+    assert rises >= 10
+
+
+def test_history_is_reproducible_and_leaves_the_fleet_unchanged():
+    def run(history_hours):
+        sim = FleetSimulator(vessels=8, hours=12, seed=4, bad_rate=0.05, interval_scale=10,
+                             history_hours=history_hours)
+        return sim, [json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e) for e in sim.events()]
+    (with_history, first), (_, again) = run(72), run(72)
+    assert first == again
+    without, _ = run(0)
+    assert [(v.mmsi, v.imo, v.dwt, v.wear_rate) for v in with_history.fleet] == \
+        [(v.mmsi, v.imo, v.dwt, v.wear_rate) for v in without.fleet]
+
+
+def test_without_history_the_live_run_is_what_it_was(monkeypatch):
+    def run():
+        return [json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e)
+                for e in FleetSimulator(vessels=8, hours=12, seed=4, bad_rate=0.05, interval_scale=10).events()]
+    default = run()
+    # No history draws nothing from the vessels' random streams: the same events as without the step.
+    monkeypatch.setattr(FleetSimulator, "_engine_history", lambda self, vessel: iter(()))
+    assert run() == default

@@ -1,5 +1,5 @@
 """Minimal client of the Airflow 3 REST API (``/api/v2``) for the stack's own use:
-log in, unpause and trigger a DAG, follow its run."""
+log in, unpause and trigger a DAG, follow, list and clear its runs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import urllib.request
 from typing import Any
 
 TERMINAL_STATES = {"success", "failed"}
+ACTIVE_STATES = ("queued", "running")
 
 
 class AirflowApiError(RuntimeError):
@@ -64,29 +65,60 @@ class AirflowClient:
     def unpause(self, dag_id: str) -> None:
         self._send("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
+    def run(self, dag_id: str, run_id: str) -> dict:
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
+
     def trigger(self, dag_id: str, run_id: str, logical_date: str, conf: dict | None = None,
-                data_interval: tuple[str, str] | None = None) -> dict:
+                data_interval: tuple[str, str] | None = None, run_after: str | None = None) -> dict:
         """Create the run, or return the existing one with the same id (reruns are safe).
-        Without `data_interval` the DAG's timetable infers it from the logical date."""
+        Without `data_interval` the DAG's timetable infers it from the logical date.
+        `run_after` (default: now) orders queued runs: the scheduler starts the earliest first."""
         try:
-            return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
+            return self.run(dag_id, run_id)
         except AirflowApiError as exc:
             if "HTTP 404" not in str(exc):
                 raise
-        return self._send(
-            "POST",
-            f"/api/v2/dags/{dag_id}/dagRuns",
-            {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {},
-             **({"data_interval_start": data_interval[0], "data_interval_end": data_interval[1]}
-                if data_interval else {})},
-        )
+        body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}}
+        if data_interval:
+            body.update(data_interval_start=data_interval[0], data_interval_end=data_interval[1])
+        if run_after:
+            body["run_after"] = run_after
+        try:
+            return self._send("POST", f"/api/v2/dags/{dag_id}/dagRuns", body)
+        except AirflowApiError as exc:
+            if "HTTP 409" not in str(exc):  # created meanwhile by another client: the same run
+                raise
+            return self.run(dag_id, run_id)
+
+    def clear(self, dag_id: str, run_id: str, only_failed: bool = True) -> None:
+        """Queue the run's (failed) tasks again; the run goes back to queued."""
+        self._send("POST", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/clear",
+                   {"dry_run": False, "only_failed": only_failed})
+
+    def runs(self, dag_id: str, states: tuple[str, ...] = ()) -> list[dict]:
+        """The DAG's runs (up to 100), optionally only those in `states`."""
+        query = urllib.parse.urlencode([("limit", 100), *(("state", s) for s in states)])
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns?{query}")["dag_runs"]
+
+    def wait_until_idle(self, dag_id: str, timeout: float = 1800.0, progress=None) -> None:
+        """Wait until no run of the DAG is queued or running."""
+        deadline = time.monotonic() + timeout
+        reported: set[str] = set()
+        while active := self.runs(dag_id, ACTIVE_STATES):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{dag_id}: runs {[r['dag_run_id'] for r in active]} still active")
+            if progress:
+                for run in active:
+                    if run["dag_run_id"] not in reported:
+                        progress(f"{dag_id} {run['dag_run_id']} ({run['run_type']}): waiting for it to finish")
+                        reported.add(run["dag_run_id"])
+            time.sleep(5)
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900.0, progress=None) -> dict:
         deadline = time.monotonic() + timeout
-        quoted = urllib.parse.quote(run_id, safe="")
         last_state = None
         while time.monotonic() < deadline:
-            run = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{quoted}")
+            run = self.run(dag_id, run_id)
             if progress and run["state"] != last_state:
                 progress(f"{dag_id} {run_id}: {run['state']}")
                 last_state = run["state"]
