@@ -12,20 +12,15 @@ nothing is masked, so it would not tell what a deployed task log holds.)
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 
 from tests.integration.conftest import AIRFLOW
+from tests.integration.servers import answers_ok, free_port, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -63,43 +58,6 @@ probe()
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(api: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api}/api/v2/monitor/health", timeout=3) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _start_api_server(env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen([AIRFLOW, "api-server"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
-    deadline = time.monotonic() + 120
-    while not _healthy(env["AIRFLOW__API__BASE_URL"]):
-        if server.poll() is not None or time.monotonic() > deadline:
-            _stop(server)
-            raise RuntimeError(f"airflow api-server did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(1)
-    return server
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)  # its own session: the server and its workers
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
 def test_secrets_from_the_environment_are_masked_in_task_logs_and_never_stored(airflow_home, tmp_path):
     config, env = airflow_home
     # Characters that percent-encode, so that the URI form of the password differs from it.
@@ -112,7 +70,7 @@ def test_secrets_from_the_environment_are_masked_in_task_logs_and_never_stored(a
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / f"{DAG_ID}.py").write_text(PROBE_DAG)
-    api = f"http://127.0.0.1:{_free_port()}"
+    api = f"http://127.0.0.1:{free_port()}"
     env = {k: v for k, v in env.items() if k != "MARITIME_ALERT_WEBHOOK_URL"}
     env.update({
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
@@ -128,12 +86,10 @@ def test_secrets_from_the_environment_are_masked_in_task_logs_and_never_stored(a
         "AIRFLOW_VAR_PROBE_REGION": region,
     })
 
-    server = _start_api_server(env, tmp_path / "api-server.log")
-    try:
+    with running_server([AIRFLOW, "api-server"], env, tmp_path / "api-server.log",
+                        lambda: answers_ok(f"{api}/api/v2/monitor/health"), "airflow api-server", timeout_s=120):
         run = subprocess.run([AIRFLOW, "dags", "test", "--use-executor", DAG_ID, "2026-01-02T00:00:00+00:00"],
                              env=env, capture_output=True, text=True, timeout=300)
-    finally:
-        _stop(server)
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
 
     task_logs = sorted((Path(config.airflow.home) / "logs" / f"dag_id={DAG_ID}")

@@ -11,7 +11,6 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -27,6 +26,7 @@ from maritimeiq.stack import kafka as kafka_stack
 from maritimeiq.stack.kafka_security import Material, new_password
 from maritimeiq.stack.process import ManagedProcess
 from maritimeiq.topics import apply_topics
+from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 AIS = "maritime.ais.data"
@@ -40,12 +40,6 @@ TOPICS = """kafka:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def secure(tmp_path_factory):
     """The secure broker, its platform configuration and the environment that selects it."""
@@ -54,8 +48,8 @@ def secure(tmp_path_factory):
     (root / "topics.yaml").write_text(TOPICS)
     env = {
         "MARITIME_CONFIG": str(root / "topics.yaml"),
-        "MARITIME__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{_free_port()}",
-        "MARITIME__KAFKA__CONTROLLER_PORT": str(_free_port()),
+        "MARITIME__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "MARITIME__KAFKA__CONTROLLER_PORT": str(free_port()),
         "MARITIME__KAFKA__BROKER_HEAP": "384m",
         "MARITIME__KAFKA__SECURITY__ENABLED": "true",
         "MARITIME__KAFKA__SECURITY__CLIENT_FILE": str(state / "client.yaml"),

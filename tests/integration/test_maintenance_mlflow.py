@@ -7,13 +7,8 @@ and proxied artifacts in a temporary directory, stopped when the module ends.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +16,7 @@ import pytest
 
 from maritime_jobs.maintenance_model import (CHAMPION_ALIAS, TrainParams, build_features, label,
                                              train_and_register)
+from tests.integration.servers import answers_ok, free_port, running_server
 from tests.unit.test_maintenance_model import SIM_HORIZON, simulated_silver
 
 pytestmark = pytest.mark.integration
@@ -31,48 +27,18 @@ WEAK = TrainParams(horizon_days=SIM_HORIZON, num_trees=10, max_depth=3,
 STRONG = TrainParams(horizon_days=SIM_HORIZON)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(uri: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{uri}/health", timeout=3) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="module")
 def tracking_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("mlflow")
-    port = _free_port()
+    port = free_port()
     uri = f"http://127.0.0.1:{port}"
     # The platform's flags (maritimeiq.stack.mlflow), on a port of our own.
     argv = [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
             "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
             "--artifacts-destination", str(root / "artifacts"), "--serve-artifacts", "--workers", "1"]
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    with open(root / "server.log", "wb") as log:
-        server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 180
-        while not _healthy(uri):
-            if server.poll() is not None:
-                raise RuntimeError(f"mlflow server exited:\n{(root / 'server.log').read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError("mlflow server did not become healthy in 180 s")
-            time.sleep(1)
+    with running_server(argv, env, root / "server.log", lambda: answers_ok(f"{uri}/health"), "mlflow server"):
         yield uri
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # its own session: the server and its workers
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 @pytest.fixture

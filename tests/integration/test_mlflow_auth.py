@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,14 +17,9 @@ import pytest
 
 from maritimeiq.config import load_config
 from maritimeiq.stack import mlflow as mlflow_stack
+from tests.integration.servers import free_port, running_server
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _call(uri: str, method: str, path: str, auth: tuple[str, str] | None = None,
@@ -59,7 +49,7 @@ def _call(uri: str, method: str, path: str, auth: tuple[str, str] | None = None,
 def auth_server(tmp_path_factory):
     """(config, state dir, admin credentials) of a running auth-enabled server."""
     root = tmp_path_factory.mktemp("mlflow-auth")
-    port = _free_port()
+    port = free_port()
     config = load_config(environ={
         "MARITIME__MLFLOW__AUTH": "true",
         "MARITIME__MLFLOW__PORT": str(port),
@@ -72,25 +62,9 @@ def auth_server(tmp_path_factory):
         patch.delenv(mlflow_stack.ADMIN_PASSWORD_ENV, raising=False)  # generated, not injected
         env = mlflow_stack.server_env(config, state)
     admin = (mlflow_stack.ADMIN_USER, env["MLFLOW_AUTH_ADMIN_PASSWORD"])
-    with open(root / "server.log", "wb") as log:
-        server = subprocess.Popen(mlflow_stack.server_command(config), env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 180
-        while not mlflow_stack.is_ready(config):
-            if server.poll() is not None:
-                raise RuntimeError(f"mlflow server exited:\n{(root / 'server.log').read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError("mlflow server did not become healthy in 180 s")
-            time.sleep(0.5)
+    with running_server(mlflow_stack.server_command(config), env, root / "server.log",
+                        lambda: mlflow_stack.is_ready(config), "mlflow server"):
         yield config, state, admin
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # its own session: the server and its worker
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def test_health_is_open_and_the_api_wants_the_admins_password(auth_server):
