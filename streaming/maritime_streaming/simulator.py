@@ -35,10 +35,17 @@ MERCHANT_TYPES = [
     ("container_ship", 71, (15_000, 120_000), (18.0, 22.0), 450.0, 0.30),
     ("bulk_carrier", 70, (30_000, 180_000), (12.5, 14.5), 550.0, 0.25),
     ("tanker", 80, (40_000, 160_000), (13.0, 15.0), 530.0, 0.20),
-    ("general_cargo", 70, (4_000, 25_000), (11.0, 14.0), 420.0, 0.15),
+    ("general_cargo", 70, (4_000, 25_000), (11.0, 14.0), 290.0, 0.15),
     ("lng_carrier", 84, (70_000, 100_000), (17.0, 19.5), 480.0, 0.05),
     ("ro_ro_passenger", 60, (3_000, 12_000), (18.0, 24.0), 380.0, 0.05),
 ]
+# Operating speed as a share of design speed (slow steaming). With these ranges a simulated
+# fleet's attained CII spreads around the MEPC.353(78) reference lines, which were fitted to
+# the 2019 fleet's IMO DCS data: mostly C and D, some A, B and E.
+OPERATING_SPEED_SHARE = {
+    "container_ship": (0.67, 0.84), "bulk_carrier": (0.85, 0.98), "tanker": (0.88, 1.0),
+    "general_cargo": (0.88, 1.0), "lng_carrier": (0.88, 1.0), "ro_ro_passenger": (0.78, 0.92),
+}
 SMALL_CRAFT_TYPES = [(30, "fishing"), (37, "pleasure"), (52, "tug")]
 FLAG_MIDS = [219, 257, 265, 211, 244, 636, 538, 563, 477, 353, 229, 215, 255, 311, 413]
 NAME_WORDS = ["NORD", "STAR", "OCEAN", "BALTIC", "ATLANTIC", "MAERSK", "HAVEN", "SEA", "WIND", "AURORA",
@@ -85,13 +92,14 @@ class Vessel:
     gt: float
     length: int
     beam: int
-    service_speed: float
+    service_speed: float  # design speed, at 85 % MCR
     mcr_kw: float
     fuel_type: str
     files_fuel_reports: bool
     health: float
-    wear_rate: float  # health gained per full-load running hour
+    wear_rate: float  # health gained per running hour at the operating speed's load
     running_hours: float = 0.0
+    operating_speed: float = 0.0  # the speed legs are planned at
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
 
@@ -147,12 +155,14 @@ class FleetSimulator:
                 vessel = Vessel(mmsi, _imo_number(vrng), name, f"{chr(65 + index % 26)}{vrng.randint(1000, 9999)}",
                                 "A", code, category, dwt, gt, length, max(10, int(length / 6.5)), speed, mcr, fuel,
                                 files_fuel_reports=gt >= FUEL_REPORT_MIN_GT and vrng.random() < 0.85,
-                                health=vrng.uniform(0.0, 0.5), wear_rate=vrng.uniform(0.006, 0.03), rng=vrng)
+                                health=vrng.uniform(0.0, 0.5), wear_rate=vrng.uniform(0.004, 0.02), rng=vrng)
+                vessel.operating_speed = round(speed * vrng.uniform(*OPERATING_SPEED_SHARE[category]), 1)
             else:
                 code, _ = vrng.choice(SMALL_CRAFT_TYPES)
                 vessel = Vessel(mmsi, None, name, "", "B", code, None, 0.0, 0.0, vrng.randint(10, 25),
                                 vrng.randint(3, 7), round(vrng.uniform(7.0, 12.0), 1), 0.0, "MGO",
                                 files_fuel_reports=False, health=0.0, wear_rate=0.0, rng=vrng)
+                vessel.operating_speed = vessel.service_speed
             fleet.append(vessel)
         return fleet
 
@@ -232,7 +242,7 @@ class FleetSimulator:
                 if now.date() > next_fuel_day:
                     next_fuel_day = now.date()
                 distance = haversine_nm(origin.lat, origin.lon, destination.lat, destination.lon)
-                eta_scheduled = departure_scheduled + timedelta(hours=distance / v.service_speed)
+                eta_scheduled = departure_scheduled + timedelta(hours=distance / v.operating_speed)
                 yield make_event("voyage_event", "simulator", now, mmsi=v.mmsi, voyage_id=voyage_id,
                                  kind="departure", port_unlocode=origin.unlocode,
                                  scheduled_time=departure_scheduled, actual_time=now)
@@ -245,10 +255,10 @@ class FleetSimulator:
                 voyage_id = f"{v.mmsi}-{voyage_n:04d}-{_iso(now)[:10]}"
                 distance = haversine_nm(origin.lat, origin.lon, destination.lat, destination.lon)
                 start_progress = leg_progress
-                eta_scheduled = now + timedelta(hours=distance * (1 - leg_progress) / v.service_speed)
+                eta_scheduled = now + timedelta(hours=distance * (1 - leg_progress) / v.operating_speed)
                 at_sea = False
             # The leg: speed varies with weather and the vessel's choices.
-            speed = v.service_speed * rng.uniform(0.85, 1.02)
+            speed = v.operating_speed * rng.uniform(0.85, 1.02)
             sailed = distance * start_progress
             bearing_noise = rng.uniform(-2, 2)
             t = now
@@ -330,7 +340,7 @@ class FleetSimulator:
             destination = self._next_port(rng, port)
             distance = haversine_nm(port.lat, port.lon, destination.lat, destination.lon)
             sailed, progress = distance * progress, 0.0
-            speed = v.service_speed * rng.uniform(0.85, 1.02)
+            speed = v.operating_speed * rng.uniform(0.85, 1.02)
             while sailed < distance and t < self.start:
                 sog = round(max(3.0, speed - 0.08 * max(0.0, self._wind(v, t) - 15.0) + rng.gauss(0, 0.3)), 1)
                 hours = min(step_h, (distance - sailed) / sog, (self.start - t).total_seconds() / 3600.0)
@@ -401,7 +411,12 @@ class FleetSimulator:
 
     def _wear(self, v: Vessel, load: float, hours: float) -> None:
         v.running_hours += hours if load > 0 else 0.0
-        v.health += v.wear_rate * load * hours
+        v.health += v.wear_rate * load / self._operating_load(v) * hours
+
+    @staticmethod
+    def _operating_load(v: Vessel) -> float:
+        # Propeller law: power ~ speed^3, 85 % MCR at design speed.
+        return min(0.98, (v.operating_speed / v.service_speed) ** 3 * 0.85)
 
     def _fuel_t(self, v: Vessel, load: float, hours: float) -> float:
         # Main engine: load x MCR x hours x SFOC; a worn engine burns up to 8 % more.

@@ -20,7 +20,7 @@ DAY1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 VESSEL = "219000001"
 # Simulator data for the model tests: 40 ships for 50 days, readings every 4 h. The
 # simulated fleet is maintained about once a week, so a 7-day horizon labels ~80 % of
-# vessel-days positive; 3 days gives ~45 % and a baseline the model has to beat.
+# vessel-days positive; 3 days gives 35-50 % and a baseline the model has to beat.
 SIM_VESSELS, SIM_DAYS, SIM_SEED, SIM_HORIZON = 40, 50, 7, 3
 
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import statistics
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from maritime_streaming.simulator import FUEL_REPORT_MIN_GT, FleetSimulator, RawRecord
+from maritimeiq import cii
 from maritimeiq.events import validate
 from maritimeiq.geo import haversine_nm
 
@@ -125,6 +127,34 @@ def test_voyages_and_fuel_reports(three_days):
     assert {r["mmsi"] for r in reports} <= reporting and reports
     assert {r["report_date"] for r in reports} <= {"2026-11-01", "2026-11-02"}
     assert all(r["fuel_consumed_t"] > 0 for r in reports)
+
+
+def test_fleet_slow_steams_and_its_operational_cii_spreads_around_the_reference_lines():
+    """Three days of fuel reports rated like a year (MEPC.352-354(78) tables in maritimeiq.cii):
+    the reference lines are the 2019 fleet's median, so a realistic fleet sits around them."""
+    sim = FleetSimulator(vessels=200, hours=72, seed=42, interval_scale=30)
+    fuel_t, distance_nm = Counter(), Counter()
+    for e in sim.events():
+        if e["event_type"] == "fuel_report":
+            fuel_t[e["mmsi"]] += e["fuel_consumed_t"]
+            distance_nm[e["mmsi"]] += e["distance_nm"]
+    ratios, ratings = defaultdict(list), Counter()
+    for v in sim.fleet:
+        if v.ais_class == "A":
+            assert 0.6 * v.service_speed <= v.operating_speed <= v.service_speed
+        if distance_nm[v.mmsi] <= 0:
+            continue
+        category = cii.canonical_category(v.ship_category)
+        capacity = cii.capacity_of(category, v.dwt, v.gt)
+        co2_g = fuel_t[v.mmsi] * {"HFO": 3.114, "MGO": 3.206, "LNG": 2.750}[v.fuel_type] * 1e6  # C_F, MEPC.364(79)
+        attained = co2_g / (capacity * distance_nm[v.mmsi])
+        reference = cii.reference_cii(category, capacity)
+        ratios[category].append(attained / reference)
+        ratings[cii.rating(attained, cii.required_cii(category, capacity, 2026), category, capacity)] += 1
+    for category in ("container_ship", "bulk_carrier", "tanker", "general_cargo_ship"):
+        assert 0.8 <= statistics.median(ratios[category]) <= 1.25, category
+    assert set(ratings) == set("ABCDE")
+    assert ratings["E"] < 0.3 * sum(ratings.values())
 
 
 def test_bad_records_are_injected_at_the_requested_rate():
