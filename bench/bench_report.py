@@ -216,7 +216,8 @@ def render_block(run: dict[str, Any]) -> str:
         "",
         f"**Machine**: {machine_text(run['machine'])}.",
         load_text(run["load_before"], run["machine"]["cores"]),
-        f"Total run time {run['wall_seconds'] / 60:.0f} min.",
+        f"Total run time {run['wall_seconds'] / 60:.0f} min"
+        + (f" at commit `{run['revision']}`." if run.get("revision") else "."),
         "",
         render_table(measures(run["benchmarks"])),
         "",

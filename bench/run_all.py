@@ -87,6 +87,16 @@ def machine() -> dict:
     }
 
 
+def revision() -> str | None:
+    """The commit measured; `+changes` when the working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        return None
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.strip()
+    return head.stdout.strip() + ("+changes" if changed else "")
+
+
 def stack_running() -> bool:
     """`maritime status` exits 0 only when every component is healthy."""
     return subprocess.run([MARITIME, "status"], capture_output=True).returncode == 0
@@ -152,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run = {"scale": args.scale, "date": f"{started_at:%Y-%m-%d}", "started": started_at.isoformat(),
            "wall_seconds": time.perf_counter() - started, "machine": info, "load_before": load_before,
+           "revision": revision(),
            "results_file": str(results_file.relative_to(ROOT)), "benchmarks": results}
     RESULTS.mkdir(exist_ok=True)
     results_file.write_text(json.dumps(run, indent=2, default=str) + "\n")

@@ -161,6 +161,8 @@ def test_render_block():
     assert lines[2] == f"**Machine**: {report.machine_text(MACHINE)}."
     assert lines[3].startswith("Machine idle at the start: load average 0.10, 0.20, 0.30")
     assert lines[4] == "Total run time 30 min."
+    with_revision = report.render_block({**run, "revision": "0123456789ab+changes"}).splitlines()
+    assert with_revision[4] == "Total run time 30 min at commit `0123456789ab+changes`."
     assert lines[6] == "| measure | result | unit | seed figure | ratio |"
     assert lines[-2] == report.SEED_NOTE
     assert lines[-1] == "Raw results: [`bench/results/2026-11-28-vm.json`](bench/results/2026-11-28-vm.json)."
