@@ -4,6 +4,7 @@ unless an exception explains them, and packages nobody audited are reported as s
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 from pathlib import Path
 
@@ -31,6 +32,25 @@ def test_planted_secret_fails_the_scan_and_clean_tree_passes(tmp_path):
     # The shape of an AWS access key id; not a real key.
     leaky = _repo(tmp_path / "leaky", {"app.py": "key = 'AKIAZ7Q3MPLX4TRW9KDE'\n"})
     assert not audit.scan_secrets(leaky, baseline)
+
+
+def test_a_reviewed_finding_that_moved_passes_and_the_baseline_is_left_alone(tmp_path):
+    # A fake credential, reviewed into the baseline below.
+    fake = "password = 'correct-horse-battery-staple-42'\n"  # pragma: allowlist secret
+    repo = _repo(tmp_path / "repo", {"app.py": fake})
+    baseline = tmp_path / "reviewed.baseline"
+    baseline.write_text(subprocess.run([str(audit.BIN / "detect-secrets"), "scan"], cwd=repo, check=True,
+                                       capture_output=True, text=True).stdout)
+    assert json.loads(baseline.read_text())["results"]["app.py"][0]["line_number"] == 1
+    reviewed = baseline.read_text()
+
+    (repo / "app.py").write_text("import os\n\n\n" + fake)
+    assert audit.scan_secrets(repo, baseline)
+    assert baseline.read_text() == reviewed
+
+    # The shape of an AWS access key id; not a real key.
+    (repo / "app.py").write_text(fake + "token = 'AKIAZ7Q3MPLX4TRW9KDE'\n")  # pragma: allowlist secret
+    assert not audit.scan_secrets(repo, baseline)
 
 
 def test_the_project_tree_has_no_secret_outside_the_reviewed_baseline():
