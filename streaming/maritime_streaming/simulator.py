@@ -282,7 +282,7 @@ class FleetSimulator:
                     lat, lon = intermediate_point(origin.lat, origin.lon, destination.lat, destination.lon,
                                                   sailed / distance if distance else 1.0)
                     cog = initial_bearing_deg(lat, lon, destination.lat, destination.lon) if sailed < distance else 0.0
-                    load = min(0.98, (sog / v.service_speed) ** 3 * 0.85) if v.mcr_kw else 0.0
+                    load = self._load(v, sog) if v.mcr_kw else 0.0
                     self._wear(v, load, step_h)
                     # A step across midnight is credited to each day for its own part.
                     midnight = datetime.combine(t.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
@@ -346,7 +346,7 @@ class FleetSimulator:
                 hours = min(step_h, (distance - sailed) / sog, (self.start - t).total_seconds() / 3600.0)
                 sailed = min(distance, sailed + sog * hours)
                 t += timedelta(hours=hours)
-                load = min(0.98, (sog / v.service_speed) ** 3 * 0.85)
+                load = self._load(v, sog)
                 self._wear(v, load, hours)
                 if t >= self.start:
                     break
@@ -411,12 +411,12 @@ class FleetSimulator:
 
     def _wear(self, v: Vessel, load: float, hours: float) -> None:
         v.running_hours += hours if load > 0 else 0.0
-        v.health += v.wear_rate * load / self._operating_load(v) * hours
+        v.health += v.wear_rate * load / self._load(v, v.operating_speed) * hours
 
     @staticmethod
-    def _operating_load(v: Vessel) -> float:
+    def _load(v: Vessel, speed: float) -> float:
         # Propeller law: power ~ speed^3, 85 % MCR at design speed.
-        return min(0.98, (v.operating_speed / v.service_speed) ** 3 * 0.85)
+        return min(0.98, (speed / v.service_speed) ** 3 * 0.85)
 
     def _fuel_t(self, v: Vessel, load: float, hours: float) -> float:
         # Main engine: load x MCR x hours x SFOC; a worn engine burns up to 8 % more.
