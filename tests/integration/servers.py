@@ -1,7 +1,9 @@
-"""Servers a test module starts for itself: free ports, readiness and a clean stop."""
+"""Servers and commands a test module starts for itself: free ports, readiness, a clean
+stop, and a stack dump of any command that outlives its time."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -39,6 +41,31 @@ def stop_process_group(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def run_or_dump(argv: list[str], env: dict[str, str], timeout_s: float,
+                logs: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
+    """Run a command in a session of its own. Past `timeout_s` every Python process of that
+    session prints the stack of each of its threads (faulthandler on SIGABRT), the session
+    is killed, and the test fails with the process list, the dumps, the end of the output
+    and of `logs`: a hang says where it hung."""
+    proc = subprocess.Popen(argv, env={**env, "PYTHONFAULTHANDLER": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        processes = subprocess.run(["ps", "-s", str(proc.pid), "-o", "pid,ppid,stat,wchan:24,args"],
+                                   capture_output=True, text=True).stdout
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGABRT)
+            time.sleep(3)
+            os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        tails = [f"--- {path} ---\n{path.read_text(errors='replace')[-3000:]}" for path in logs if path.exists()]
+        raise AssertionError(f"{' '.join(argv[1:4])} still running after {timeout_s:.0f} s\n{processes}"
+                             f"--- stdout ---\n{stdout[-6000:]}\n--- stderr (thread dumps) ---\n"
+                             f"{stderr[-15000:]}\n" + "\n".join(tails)) from None
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
 @contextmanager

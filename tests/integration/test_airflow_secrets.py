@@ -20,7 +20,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests.integration.conftest import AIRFLOW
-from tests.integration.servers import answers_ok, free_port, running_server
+from tests.integration.servers import answers_ok, free_port, run_or_dump, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -84,12 +84,19 @@ def test_secrets_from_the_environment_are_masked_in_task_logs_and_never_stored(a
         "AIRFLOW_CONN_ALERT_WEBHOOK": json.dumps({"conn_type": "http", "extra": {"url": webhook}}),
         "AIRFLOW_VAR_PROBE_SECRET_TOKEN": secret_variable,
         "AIRFLOW_VAR_PROBE_REGION": region,
+        # One LocalExecutor worker. With several, `LocalExecutor.end()` (Airflow 3.3) races:
+        # it sends one stop message per worker it still finds alive, so a worker that takes
+        # one and exits while it counts leaves another waiting forever, and `dags test`
+        # hangs after the run succeeded (reproduced here under load; the stack's scheduler
+        # is SIGKILLed by `maritime down` after 45 s if its shutdown hangs the same way).
+        "AIRFLOW__CORE__PARALLELISM": "1",
     })
 
-    with running_server([AIRFLOW, "api-server"], env, tmp_path / "api-server.log",
+    api_log = tmp_path / "api-server.log"
+    with running_server([AIRFLOW, "api-server"], env, api_log,
                         lambda: answers_ok(f"{api}/api/v2/monitor/health"), "airflow api-server", timeout_s=120):
-        run = subprocess.run([AIRFLOW, "dags", "test", "--use-executor", DAG_ID, "2026-01-02T00:00:00+00:00"],
-                             env=env, capture_output=True, text=True, timeout=300)
+        run = run_or_dump([AIRFLOW, "dags", "test", "--use-executor", DAG_ID, "2026-01-02T00:00:00+00:00"],
+                          env, timeout_s=240, logs=(api_log,))
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
 
     task_logs = sorted((Path(config.airflow.home) / "logs" / f"dag_id={DAG_ID}")

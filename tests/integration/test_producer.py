@@ -19,6 +19,7 @@ from maritime_streaming.producer import KafkaSink, StopFlag, pump
 from maritime_streaming.rejects import Reject
 from maritime_streaming.sources import nmea_file
 from tests.conftest import SHARED_DATA
+from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 PRODUCE = str(Path(sys.executable).parent / "maritime-produce")
@@ -125,16 +126,13 @@ def test_dry_run_writes_json_lines_without_kafka(tmp_path, args):
 
 
 def test_producer_metrics_count_every_delivery_and_its_latency(kafka_broker):
-    import socket
     import urllib.request
     from datetime import datetime, timezone
 
     from maritime_streaming.producer import ProducerMetrics
     from maritimeiq.events import make_event
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     sink = KafkaSink(kafka_broker, metrics=ProducerMetrics(port))
     for i in range(25):
         sink.event(make_event("alert", "test", datetime.now(timezone.utc), alert_id=f"metrics-{i}", severity="P3", title="t"))
