@@ -7,7 +7,8 @@ Usage: python bench/run_all.py [--scale {quick,full}] [--only NAME ...] [--markd
 emissions, a 200-vessel day for the pipeline) and rewrites the generated block of
 BENCHMARKS.md; `quick` runs small sizes to check the harness and leaves BENCHMARKS.md
 alone unless `--markdown` names a file. Results go to bench/results/<date>-<host>.json
-(`-quick.json` for quick runs, not committed). The idle-stack step runs only when
+(`-quick.json` for quick runs, not committed; `--only` adds the names run, so a partial
+run never replaces the day's full results). The idle-stack step runs only when
 `maritime status` reports every component healthy; the Kafka steps need the broker.
 """
 
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
     info = machine()
-    suffix = "" if args.scale == "full" else f"-{args.scale}"
+    suffix = ("" if args.scale == "full" else f"-{args.scale}") + "".join(f"-{name}" for name in args.only or ())
     results_file = RESULTS / f"{started_at:%Y-%m-%d}-{info['host']}{suffix}.json"
     print(f"machine: {info}; load average {load_before}", flush=True)
 
