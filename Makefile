@@ -43,6 +43,9 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m uv venv -q --allow-existing --python $(PYTHON) $(VENV)
 	$(PYTHON) -m uv pip install -q --python $(BIN)/python -r requirements.txt
 	$(PYTHON) -m uv pip install -q --python $(BIN)/python --no-deps -e .
+	@# pyspark ships as a source archive that uv builds into a new ~1.4 GB cache entry on
+	@# every fresh install; dropping the entries nothing references keeps the cache bounded.
+	$(PYTHON) -m uv cache prune -q
 	touch $@
 
 jars: $(JARS_STAMP)  ## Kafka broker and Spark connector jars from the Maven manifest

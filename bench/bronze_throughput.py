@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import signal
 import subprocess
 import shutil
 import sys
@@ -35,6 +34,7 @@ from benchlib import group_rss_mib, write_json
 from maritime_streaming.bronze import table_name
 from maritimeiq.config import get_config, load_config
 from maritimeiq.spark import get_spark
+from maritimeiq.stack.process import stop_group
 
 GROUP = "bronze-bench"
 PAYLOAD = "x" * 440  # with the JSON envelope, ~500 bytes per message
@@ -93,14 +93,8 @@ def wait_committed(kafka, topic: str, count: int, worker: subprocess.Popen, firs
 
 
 def stop(worker: subprocess.Popen) -> None:
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=120)
-    finally:
-        try:
-            os.killpg(worker.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    stop_group(worker.pid, timeout=120, leader_only=True)
+    worker.wait()
 
 
 def throughput(args, kafka, admin: AdminClient, env: dict[str, str], topics: list[str]) -> dict:

@@ -3,8 +3,10 @@ isolated Airflow home. Services the suite starts are stopped when it ends."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 # Airflow reads its configuration when first imported: point it at a scratch home
 # before any test module imports it, so tests never touch the stack's own home.
 _AIRFLOW_TEST_HOME = tempfile.mkdtemp(prefix="maritime-airflow-test-")
+atexit.register(shutil.rmtree, _AIRFLOW_TEST_HOME, ignore_errors=True)
 os.environ["AIRFLOW_HOME"] = _AIRFLOW_TEST_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")

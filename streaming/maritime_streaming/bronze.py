@@ -152,22 +152,46 @@ def start_query(spark: SparkSession, config: PlatformConfig, topic: str, setting
 
 
 class OffsetCommitter:
-    """Commits each finished batch's end offsets to the consumer group (lag for standard tools)."""
+    """Commits each finished batch's end offsets to the consumer group (lag for standard tools).
 
-    def __init__(self, kafka: KafkaConfig, group: str):
+    The group offsets only report progress (exactly once comes from the checkpoint), so a
+    commit the coordinator cannot take yet is retried for a while, then given up: the next
+    batch's commit carries the same offsets forward."""
+
+    # The group coordinator answers these while it loads its log after a broker start or
+    # moves to another broker (Kafka protocol error codes 14, 15, 16, 7).
+    RETRIABLE = frozenset({"COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE",
+                           "NOT_COORDINATOR", "REQUEST_TIMED_OUT", "_TIMED_OUT", "_TRANSPORT"})
+
+    def __init__(self, kafka: KafkaConfig, group: str, *, retry_for_s: float = 30.0, consumer: Any = None):
         from confluent_kafka import Consumer
 
-        self._consumer = Consumer(kafka.client_config(**{"group.id": group, "enable.auto.commit": False}))
+        self._consumer = consumer or Consumer(kafka.client_config(**{"group.id": group, "enable.auto.commit": False}))
+        self._retry_for_s = retry_for_s
         self._lock = threading.Lock()
 
     def commit(self, end_offsets: dict[str, dict[str, int]]) -> None:
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaException, TopicPartition
 
         offsets = [TopicPartition(topic, int(partition), int(offset))
                    for topic, partitions in end_offsets.items() for partition, offset in partitions.items()]
-        if offsets:
-            with self._lock:
-                self._consumer.commit(offsets=offsets, asynchronous=False)
+        if not offsets:
+            return
+        deadline = time.monotonic() + self._retry_for_s
+        delay = 0.2
+        while True:
+            try:
+                with self._lock:
+                    self._consumer.commit(offsets=offsets, asynchronous=False)
+                return
+            except KafkaException as exc:
+                error = exc.args[0]
+                retriable = error.retriable() or error.name() in self.RETRIABLE
+                if not retriable or time.monotonic() + delay > deadline:
+                    raise
+                log.warning(json.dumps({"event": "offset_commit_retry", "error": error.name(), "in_s": delay}))
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def close(self) -> None:
         self._consumer.close()
@@ -218,6 +242,7 @@ def _offsets(raw: Any) -> dict[str, dict[str, int]]:
 
 
 def make_listener(committer: OffsetCommitter, metrics: Metrics):
+    from confluent_kafka import KafkaException
     from pyspark.sql.streaming import StreamingQueryListener
 
     class BronzeProgressListener(StreamingQueryListener):
@@ -229,7 +254,11 @@ def make_listener(committer: OffsetCommitter, metrics: Metrics):
             topic = (record["query"] or "").removeprefix("bronze-")
             if record["rows"]:
                 # onQueryProgress fires after the batch committed to Delta: safe to commit offsets.
-                committer.commit(record["end_offsets"])
+                try:
+                    committer.commit(record["end_offsets"])
+                except KafkaException as exc:
+                    log.error(json.dumps({"event": "offset_commit_failed", "query": record["query"],
+                                          "batch_id": record["batch_id"], "error": str(exc)}))
                 metrics.rows.labels(topic).inc(record["rows"])
             metrics.input_rate.labels(topic).set(record["input_rows_per_second"])
             metrics.processed_rate.labels(topic).set(record["processed_rows_per_second"])

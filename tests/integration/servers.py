@@ -31,6 +31,14 @@ def answers_ok(url: str) -> bool:
         return False
 
 
+def spark_scratch_env(directory: Path) -> dict[str, str]:
+    """Environment that keeps a Spark process's scratch space (jar copies, block manager,
+    artifacts) in the test's own directory: a worker the test SIGKILLs never runs the
+    shutdown hooks that would delete it from /tmp."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return {"SPARK_LOCAL_DIRS": str(directory), "JAVA_TOOL_OPTIONS": f"-Djava.io.tmpdir={directory}"}
+
+
 def stop_process_group(proc: subprocess.Popen) -> None:
     """SIGTERM the process's own session (the server and its workers), SIGKILL after 30 s."""
     if proc.poll() is not None:

@@ -19,6 +19,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from maritime_streaming.bronze import table_name
 from maritimeiq.stack import kafka as kafka_stack
+from maritimeiq.stack.process import stop_group
+from tests.integration.servers import spark_scratch_env
 
 pytestmark = pytest.mark.integration
 GROUP = "bronze-test"
@@ -51,7 +53,7 @@ class Worker:
                      "--max-offsets-per-trigger", "50000", *(extra or [])]
         module = "maritime_streaming.supervisor" if supervised else "maritime_streaming.bronze"
         self.command = [sys.executable, "-m", module, *(["supervise"] if supervised else []), *self.args]
-        self.env = {**os.environ, **env}
+        self.env = {**os.environ, **env, **spark_scratch_env(log_dir / "spark-scratch")}
         self.log_dir = log_dir
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -67,14 +69,8 @@ class Worker:
         self.proc.wait()
 
     def stop(self, timeout: float = 120) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop_group(self.proc.pid, timeout=timeout, leader_only=True)
+        return self.proc.wait()
 
     def log(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("worker-*.log")))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from maritime_streaming.producer import AIS_TOPIC, OVERSIZE_SAMPLE_BYTES, KafkaS
 from maritime_streaming.simulator import RawRecord
 from maritime_streaming.sources import nmea_file
 from maritimeiq.events import make_event
+from maritimeiq.stack.process import stop_group
 
 pytestmark = pytest.mark.integration
 
@@ -126,7 +126,8 @@ def committed(kafka, group: str, topic: str, partitions) -> dict[int, int]:
 
 
 def run_bronze_worker(kafka, topics: dict[str, dict], lake: dict[str, str], log_path) -> None:
-    """The worker as its own process until it has committed every message, then SIGTERM."""
+    """The worker as its own process until it has committed every message, then SIGTERM
+    (and the wait for its Spark JVM to clean up after itself)."""
     group = f"hostile-test-{uuid.uuid4().hex[:8]}"
     args = ["--trigger-seconds", "1", "--metrics-port", "0", "--group", group]
     for topic in topics:
@@ -143,13 +144,9 @@ def run_bronze_worker(kafka, topics: dict[str, dict], lake: dict[str, str], log_
             assert proc.poll() is None, f"worker exited {proc.returncode}:\n{log_path.read_text()[-3000:]}"
             assert time.monotonic() < deadline, f"worker never caught up:\n{log_path.read_text()[-3000:]}"
             time.sleep(2)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=120) == 0, log_path.read_text()[-3000:]
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_group(proc.pid, timeout=120, leader_only=True)
+    assert proc.wait() == 0, log_path.read_text()[-3000:]
 
 
 def test_hostile_corpus_lands_raw_in_bronze_and_quarantined_in_silver(spark, kafka_broker, unique_topic,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pytest
 from pyspark.sql import types as T
 
 from maritime_streaming.bronze import bronze_frame, progress_record, spark_kafka_options, table_name
@@ -68,3 +69,47 @@ def test_progress_record_reports_lag_per_partition():
     assert record["offsets_behind_latest"] == {"maritime.ais.data:0": 200, "maritime.ais.data:1": 0}
     assert record["end_offsets"] == {"maritime.ais.data": {"0": 1000, "1": 500}}
     assert record["input_rows_per_second"] == 1234.6
+
+
+class _Coordinator:
+    """Stands in for the group coordinator: refuses the first ``refusals`` commits with ``error``."""
+
+    def __init__(self, error: int, refusals: int):
+        self.error, self.refusals, self.commits = error, refusals, []
+
+    def commit(self, offsets, asynchronous):
+        from confluent_kafka import KafkaError, KafkaException
+
+        if self.refusals:
+            self.refusals -= 1
+            raise KafkaException(KafkaError(self.error))
+        self.commits.append({(tp.topic, tp.partition): tp.offset for tp in offsets})
+
+
+def test_offset_commit_waits_for_a_loading_coordinator():
+    from confluent_kafka import KafkaError
+
+    from maritime_streaming.bronze import OffsetCommitter
+
+    coordinator = _Coordinator(KafkaError.COORDINATOR_LOAD_IN_PROGRESS, refusals=2)
+    committer = OffsetCommitter(load_config(environ={}).kafka, "g", retry_for_s=5, consumer=coordinator)
+    committer.commit({"maritime.ais.data": {"0": 1480, "1": 1922}})
+    assert coordinator.refusals == 0
+    assert coordinator.commits == [{("maritime.ais.data", 0): 1480, ("maritime.ais.data", 1): 1922}]
+
+
+def test_offset_commit_gives_up_on_a_coordinator_that_stays_away_and_on_authorization():
+    from confluent_kafka import KafkaError, KafkaException
+
+    from maritime_streaming.bronze import OffsetCommitter
+
+    kafka = load_config(environ={}).kafka
+    away = _Coordinator(KafkaError.NOT_COORDINATOR, refusals=1000)
+    with pytest.raises(KafkaException, match="NOT_COORDINATOR"):
+        OffsetCommitter(kafka, "g", retry_for_s=0.5, consumer=away).commit({"t": {"0": 1}})
+    assert 1 < 1000 - away.refusals < 10 and away.commits == []
+
+    refused = _Coordinator(KafkaError.GROUP_AUTHORIZATION_FAILED, refusals=1000)
+    with pytest.raises(KafkaException, match="GROUP_AUTHORIZATION_FAILED"):
+        OffsetCommitter(kafka, "g", retry_for_s=5, consumer=refused).commit({"t": {"0": 1}})
+    assert 1000 - refused.refusals == 1, "an authorization error is not retried"

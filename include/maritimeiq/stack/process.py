@@ -6,6 +6,7 @@ stops whatever it forked (uvicorn workers, LocalExecutor workers, gunicorn).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -79,17 +80,7 @@ class ManagedProcess:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
-        if leader_only:
-            os.kill(pid, signal.SIGTERM)
-        else:
-            _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _group_alive(pid):
-            time.sleep(0.2)
-        if _group_alive(pid):
-            _signal_group(pid, signal.SIGKILL)
-            while _group_alive(pid):
-                time.sleep(0.1)
+        stop_group(pid, timeout, leader_only)
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -97,6 +88,24 @@ class ManagedProcess:
         if not self.log_file.exists():
             return ""
         return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop_group(pgid: int, timeout: float = 30.0, leader_only: bool = False) -> None:
+    """SIGTERM the group (or only its leader), wait until every process of it has exited,
+    SIGKILL what is left after ``timeout``. Waiting for the whole group matters: a Spark
+    JVM outlives its Python parent by the shutdown hooks that delete its scratch dirs."""
+    if leader_only:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pgid, signal.SIGTERM)
+    else:
+        _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _group_alive(pgid):
+        time.sleep(0.2)
+    if _group_alive(pgid):
+        _signal_group(pgid, signal.SIGKILL)
+        while _group_alive(pgid):
+            time.sleep(0.1)
 
 
 def _signal_group(pgid: int, sig: int) -> None:
