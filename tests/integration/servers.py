@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from maritimeiq.stack.process import stop_group
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -40,15 +42,10 @@ def spark_scratch_env(directory: Path) -> dict[str, str]:
 
 
 def stop_process_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the process's own session (the server and its workers), SIGKILL after 30 s."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    """SIGTERM the process's own session (the server and its workers), SIGKILL what is
+    left of it after 30 s."""
+    stop_group(proc.pid, timeout=30)
+    proc.wait()
 
 
 def run_or_dump(argv: list[str], env: dict[str, str], timeout_s: float,
