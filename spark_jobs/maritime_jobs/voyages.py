@@ -6,12 +6,20 @@ Port visits follow Global Fishing Watch's `pipe-anchorages` state machine (DOMAI
 * a visit begins at the first fix within 3.0 km of a port and ends at the first fix
   4.0 km or more from every port (hysteresis: between 3 and 4 km the state is kept);
 * inside a visit the vessel is stopped from a fix at <= 0.2 kn until a fix at >= 0.5 kn;
-* a silence of 4 h or more while in port marks the visit (`has_gap_4h`).
+* a silence of 4 h or more while in port marks the visit (`has_gap_4h`), as does, for a
+  visit still open when the data ends, 4 h or more from its last fix to that end.
+
+Each visit gets GFW's confidence from the events it holds: 4 = entry, a stop or a gap,
+and exit; 3 = a stop or a gap with entry or exit; 2 = a stop or a gap only; 1 = entry
+and/or exit only (a ship sailing past within 3 km). As in GFW, a vessel's first fix
+has no state before it, so being in port or stopped there is no entry or stop begin;
+a visit left with no event at all is no visit.
 
 A visit's port is the one the vessel came closest to during it (the berth, not the port
 first passed). A voyage runs from one visit's departure to the next visit's arrival of
-the same MMSI; its distance is the haversine sum (R = 6371.0088 km) of the hops between
-the Silver fixes from departure to arrival.
+the same MMSI, counting only visits of at least `min_visit_confidence` (3, GFW's voyages
+default), so a pass-by does not split it; its distance is the haversine sum
+(R = 6371.0088 km) of the hops between the Silver fixes from departure to arrival.
 
 Schedules come from Silver `voyage_events`: a voyage takes the arrival event of the same
 MMSI at its destination whose reported time (actual, else event time) is nearest its AIS
@@ -26,7 +34,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from maritime_jobs.silver_ais import haversine_nm
@@ -42,15 +50,17 @@ EXIT_KM = 4.0
 STOP_BEGIN_KN = 0.2
 STOP_END_KN = 0.5
 PORT_GAP_HOURS = 4.0
+# GFW `confidence_voyages`: voyages between visits of confidence >= 3 by default.
+MIN_VISIT_CONFIDENCE = 3
 # Nearest-port prefilter: 1° cells, a port joined to its cell and the eight around it. A
 # degree of longitude is at least EXIT_KM wide below 88° of latitude, where all ports are.
 GRID_DEG = 1.0
 ROLLING_DAYS = 7
 
 VISIT_COLUMNS = ("mmsi", "unlocode", "port_name", "arrival_time", "departure_time", "stop_hours", "has_gap_4h",
-                 "positions", "arrival_odometer_nm", "departure_odometer_nm")
+                 "confidence", "positions", "arrival_odometer_nm", "departure_odometer_nm")
 VISIT_SCHEMA = ("mmsi string, unlocode string, port_name string, arrival_time timestamp, departure_time timestamp, "
-                "stop_hours double, has_gap_4h boolean, positions long, arrival_odometer_nm double, "
+                "stop_hours double, has_gap_4h boolean, confidence int, positions long, arrival_odometer_nm double, "
                 "departure_odometer_nm double")
 VOYAGE_EVENT_SCHEMA = ("mmsi string, event_time timestamp, kind string, port_unlocode string, "
                        "scheduled_time timestamp, actual_time timestamp, partition long, offset long")
@@ -63,16 +73,25 @@ class VoyageParams:
     lookback_days: int = 3
     delay_tolerance_hours: float = 1.0
     match_tolerance_hours: float = 6.0
+    min_visit_confidence: int = MIN_VISIT_CONFIDENCE
 
 
-def port_visits(track: pd.DataFrame) -> pd.DataFrame:
+def visit_confidence(entry: bool, stop: bool, gap: bool, exit_: bool) -> int | None:
+    """GFW `pipe-anchorages` port-visit confidence; None when the visit has no event."""
+    if stop or gap:
+        return 4 if entry and exit_ else 3 if entry or exit_ else 2
+    return 1 if entry or exit_ else None
+
+
+def port_visits(track: pd.DataFrame, data_end: datetime | None = None) -> pd.DataFrame:
     """One vessel's fixes → its port visits (the GFW state machine described above).
 
     In: `mmsi`, `event_time`, `offset`, `sog_kn`, `unlocode`, `port_name`, `port_km`
     (distance to the nearest port, null when none is within EXIT_KM) and `odometer_nm`
-    (distance sailed so far). Out: VISIT_COLUMNS; `departure_time` is null for a visit
-    still open at the last fix. Time between two fixes of a visit counts as stopped when
-    the earlier fix was stopped, as GFW ends a stop at the fix that shows movement.
+    (distance sailed so far); `data_end`, the last instant the data covers (None: the
+    last fix). Out: VISIT_COLUMNS; `departure_time` is null for a visit still open at
+    the last fix. Time between two fixes of a visit counts as stopped when the earlier
+    fix was stopped, as GFW ends a stop at the fix that shows movement.
     """
     import pandas as pd
 
@@ -87,25 +106,40 @@ def port_visits(track: pd.DataFrame) -> pd.DataFrame:
             if visit["stopped"]:
                 visit["stop_hours"] += hours
             if km is None or km >= EXIT_KM:
-                visits.append({**visit, "departure_time": fix.event_time, "departure_odometer_nm": fix.odometer_nm})
+                # GFW: leaving while stopped is a stop end as well as the exit.
+                visits.append({**visit, "has_stop": visit["has_stop"] or visit["stopped"], "has_exit": True,
+                               "departure_time": fix.event_time, "departure_odometer_nm": fix.odometer_nm})
                 visit = None
         elif km is not None and km <= ENTRY_KM:
+            # GFW: the first fix has no state before it, so it is no port entry.
             visit = {"mmsi": fix.mmsi, "arrival_time": fix.event_time, "arrival_odometer_nm": fix.odometer_nm,
                      "positions": 0, "stop_hours": 0.0, "has_gap_4h": False, "stopped": False,
+                     "has_entry": previous is not None, "has_stop": False, "has_exit": False,
                      "closest": (km, fix.unlocode, fix.port_name)}
         if visit is not None:
             visit["positions"] += 1
             if km is not None and (km, fix.unlocode) < visit["closest"][:2]:
                 visit["closest"] = (km, fix.unlocode, fix.port_name)
             if not pd.isna(fix.sog_kn):  # an unknown speed keeps the state
+                was_stopped = visit["stopped"]
                 if fix.sog_kn <= STOP_BEGIN_KN:
                     visit["stopped"] = True
                 elif fix.sog_kn >= STOP_END_KN:
                     visit["stopped"] = False
+                # A stop begin or end event (GFW), except at the first fix.
+                visit["has_stop"] |= previous is not None and visit["stopped"] != was_stopped
         previous = fix.event_time
     if visit is not None:
-        visits.append({**visit, "departure_time": pd.NaT, "departure_odometer_nm": None})
-    rows = [{**v, "unlocode": v["closest"][1], "port_name": v["closest"][2]} for v in visits]
+        # GFW: a visit open at the end of the data has a port gap once that end is 4 h past its last fix.
+        trailing_h = 0.0 if data_end is None else (pd.Timestamp(data_end) - previous).total_seconds() / 3600.0
+        visits.append({**visit, "has_gap_4h": visit["has_gap_4h"] or trailing_h >= PORT_GAP_HOURS,
+                       "departure_time": pd.NaT, "departure_odometer_nm": None})
+    rows = [{**v, "unlocode": v["closest"][1], "port_name": v["closest"][2],
+             "confidence": visit_confidence(v["has_entry"], v["has_stop"], v["has_gap_4h"], v["has_exit"])}
+            for v in visits]
+    # GFW makes visits out of events: a visit with none (in port from the first fix, never
+    # stopping, gapping or leaving) is none.
+    rows = [row for row in rows if row["confidence"] is not None]
     return pd.DataFrame(rows, columns=list(VISIT_COLUMNS))
 
 
@@ -150,14 +184,18 @@ def nearest_ports(positions: DataFrame, ports: DataFrame) -> DataFrame:
             .select(*fix_columns, "odometer_nm", "near.unlocode", "near.port_name", "near.port_km"))
 
 
-def port_calls(positions: DataFrame, ports: DataFrame) -> DataFrame:
+def port_calls(positions: DataFrame, ports: DataFrame, data_end: datetime | None = None) -> DataFrame:
     """All port visits in the positions, with `duration_hours` and `arrival_date`, plus
-    the odometer readings voyages need."""
+    the odometer readings voyages need. `data_end`: the last instant the positions cover
+    (for port gaps of visits still open; None: each vessel's last fix)."""
     from pyspark.sql import functions as F
+
+    def vessel_visits(track):  # a plain function: Spark cannot read a partial's signature
+        return port_visits(track, data_end)
 
     visits = (nearest_ports(positions, ports)
               .select("mmsi", "event_time", "offset", "sog_kn", "unlocode", "port_name", "port_km", "odometer_nm")
-              .groupBy("mmsi").applyInPandas(port_visits, VISIT_SCHEMA))
+              .groupBy("mmsi").applyInPandas(vessel_visits, VISIT_SCHEMA))
     return visits.withColumns({
         "duration_hours": (F.col("departure_time").cast("double") - F.col("arrival_time").cast("double")) / 3600.0,
         "arrival_date": F.to_date("arrival_time"),
@@ -165,12 +203,14 @@ def port_calls(positions: DataFrame, ports: DataFrame) -> DataFrame:
 
 
 def voyages(calls: DataFrame, voyage_events: DataFrame, params: VoyageParams) -> DataFrame:
-    """Voyages between consecutive port calls of each MMSI, with their schedule where a
-    voyage event matches."""
+    """Voyages between consecutive port calls of each MMSI of at least
+    `params.min_visit_confidence`, with their schedule where a voyage event matches."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     by_vessel = Window.partitionBy("mmsi").orderBy("arrival_time")
+    # GFW `confidence_voyages`: only visits of the minimum confidence split voyages.
+    calls = calls.where(F.col("confidence") >= params.min_visit_confidence)
     legs = (calls.select("mmsi", F.col("unlocode").alias("origin_unlocode"), "departure_time",
                          "departure_odometer_nm",
                          F.lead("unlocode").over(by_vessel).alias("destination_unlocode"),
@@ -213,14 +253,16 @@ def _in_range(column: str, params: VoyageParams) -> Column:
 
 def transform(positions: DataFrame, ports: DataFrame, voyage_events: DataFrame, params: VoyageParams
               ) -> tuple[DataFrame, DataFrame]:
-    """(port calls arriving in the range, voyages departing in it). Positions before the
-    range only settle the state at its start."""
+    """(port calls arriving in the range, of every confidence, voyages departing in it).
+    Positions before the range only settle the state at its start."""
+    # The positions end with the range's last day: its last microsecond, as in GFW.
+    data_end = datetime.combine(params.end + timedelta(days=1), datetime.min.time()) - timedelta(microseconds=1)
     # Both outputs read the visits: run the state machine once.
-    calls = port_calls(positions, ports).persist()
+    calls = port_calls(positions, ports, data_end).persist()
     trips = voyages(calls, voyage_events, params).where(_in_range("departure_date", params))
     in_range = calls.where(_in_range("arrival_date", params)).select(
         "mmsi", "unlocode", "port_name", "arrival_time", "departure_time", "duration_hours", "stop_hours",
-        "has_gap_4h", "positions", "arrival_date")
+        "has_gap_4h", "confidence", "positions", "arrival_date")
     return in_range, trips
 
 
@@ -299,7 +341,9 @@ def _replace(frame: DataFrame, path: str, predicate: str, partition_column: str 
     """Replace exactly the rows matching `predicate` with `frame`, in one Delta commit."""
     from pyspark.sql import functions as F
 
-    writer = frame.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+    # mergeSchema: a table written before a column was added gains it (null on days not rewritten).
+    writer = (frame.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+              .option("mergeSchema", "true"))
     if partition_column:
         writer = writer.partitionBy(partition_column)
     writer.save(path)
@@ -375,11 +419,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="an arrival later than scheduled by more than this is delayed")
     parser.add_argument("--match-tolerance-hours", type=float, default=6.0,
                         help="largest gap between an AIS arrival and the voyage event it takes its schedule from")
+    parser.add_argument("--min-visit-confidence", type=int, choices=range(1, 5), default=MIN_VISIT_CONFIDENCE,
+                        help="lowest GFW port-visit confidence (1-4) that ends and starts voyages")
     args = parser.parse_args(argv)
     if args.end_date < args.start_date:
         parser.error("--end-date is before --start-date")
     params = VoyageParams(args.start_date, args.end_date, args.lookback_days, args.delay_tolerance_hours,
-                          args.match_tolerance_hours)
+                          args.match_tolerance_hours, args.min_visit_confidence)
     spark = get_spark("gold-voyages", config=config)
     summary = run(spark, args.input, args.output, params, args.ports)
     print(f"voyages: done {summary}", flush=True)

@@ -11,7 +11,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from maritime_jobs.silver_ais import mmsi_class
 from maritime_jobs.voyages import (
-    VoyageParams, port_calls, port_visits, route_delay_rolling, route_performance, run, transform,
+    VoyageParams, port_calls, port_visits, route_delay_rolling, route_performance, run, transform, voyages,
 )
 from tests.conftest import SHARED_DATA
 
@@ -93,6 +93,119 @@ def test_hysteresis_stops_and_port_gap_by_hand(spark):
     assert call.stop_hours == pytest.approx(sum((b - a).total_seconds() for a, b in stopped) / 3600)
     assert call.has_gap_4h  # exactly 4 h between the fixes at 150 and 390 minutes
     assert call.positions == 8  # from the entry fix to the last fix before the exit
+
+
+def gfw_confidence(events):
+    """GFW pipe-anchorages port-visit confidence, from the event types a visit holds."""
+    stop_or_gap = bool(events & {"stop", "gap"})
+    entry, exit_ = "entry" in events, "exit" in events
+    if stop_or_gap:
+        return 4 if entry and exit_ else 3 if entry or exit_ else 2
+    return 1 if entry or exit_ else None
+
+
+# mmsi → fixes (minutes after T0, km east of Port A (negative: west), SOG kn), the events
+# GFW finds in the visit by hand, and its (arrival, departure) minutes.
+SCENARIOS = {
+    # Sails past 1 km off the port at 12 kn: in at 2 km, out at 4.5 km, never slow.
+    "219000011": ([(0, -6, 12), (10, -2, 12), (20, 1, 12), (30, 4.5, 12), (40, 8, 12)],
+                  {"entry", "exit"}, (10, 30)),
+    # 0.3 kn is between the stop thresholds: no stop begins.
+    "219000012": ([(0, -6, 10), (10, -2, 5), (20, -1, 0.3), (80, -1, 0.3), (90, -5, 10)],
+                  {"entry", "exit"}, (10, 90)),
+    # Stops at 0.1 kn, moves again at 6 kn, leaves.
+    "219000013": ([(0, -6, 10), (10, -2, 5), (20, -0.5, 0.1), (80, -0.5, 0.0), (90, -2, 6), (100, -5, 10)],
+                  {"entry", "stop", "exit"}, (10, 100)),
+    # Stopped when the data ends: no exit.
+    "219000014": ([(0, -6, 10), (10, -2, 5), (20, -0.5, 0.0), (80, -0.5, 0.0)], {"entry", "stop"}, (10, None)),
+    # Exactly 4 h without a fix in port at 3 kn, then leaves.
+    "219000015": ([(0, -6, 10), (10, -2, 5), (20, -1, 3), (260, -1, 3), (270, -5, 10)],
+                  {"entry", "gap", "exit"}, (10, 270)),
+    # 3 h 59 min is no port gap.
+    "219000016": ([(0, -6, 10), (10, -2, 5), (20, -1, 3), (259, -1, 3), (270, -5, 10)],
+                  {"entry", "exit"}, (10, 270)),
+    # In port from the first fix (no entry), 5 h gap, never leaves: a gap only.
+    "219000017": ([(0, -1, 3), (300, -1, 3)], {"gap"}, (0, None)),
+    # Stopped from the first fix (neither entry nor stop begin), 5 h gap, moves (stop end), leaves.
+    "219000018": ([(0, -0.5, 0.0), (300, -0.5, 0.0), (310, -2, 6), (320, -5, 10)], {"stop", "gap", "exit"},
+                  (0, 320)),
+    # Both a stop and a gap, with entry and exit; the exit fix also ends the stop.
+    "219000019": ([(0, -6, 10), (10, -2, 5), (20, -0.5, 0.0), (320, -0.5, 0.0), (330, -5, 10)],
+                  {"entry", "stop", "gap", "exit"}, (10, 330)),
+    # In port from the first fix, moving, leaves: an exit only.
+    "219000020": ([(0, -1, 5), (10, -5, 10)], {"exit"}, (0, 10)),
+    # In port from the first fix, moving, still there when the data ends: no event, no visit.
+    "219000021": ([(0, -1, 5), (10, -1.5, 5)], set(), None),
+}
+
+
+def test_port_call_confidence_follows_gfw_events(spark):
+    fixes = [(mmsi, T0 + timedelta(minutes=m), east_of(PORT_A, km), float(sog))
+             for mmsi, (track, _, _) in SCENARIOS.items() for m, km, sog in track]
+
+    calls = port_calls(silver(spark, fixes), ports(spark))
+
+    def at(minutes):
+        return None if minutes is None else T0 + timedelta(minutes=minutes)
+
+    assertDataFrameEqual(
+        calls.select("mmsi", "unlocode", "arrival_time", "departure_time", "has_gap_4h", "confidence"),
+        spark.createDataFrame([(mmsi, "ZZAAA", at(times[0]), at(times[1]), "gap" in events, gfw_confidence(events))
+                               for mmsi, (_, events, times) in SCENARIOS.items() if times is not None],
+                              "mmsi string, unlocode string, arrival_time timestamp, departure_time timestamp, "
+                              "has_gap_4h boolean, confidence int"))
+    assert {r.mmsi: r.confidence for r in calls.collect()}["219000011"] == 1  # the pass-by
+
+
+def test_a_visit_open_at_the_end_of_the_data_has_a_port_gap_once_that_end_is_4_hours_on():
+    t = pd.Timestamp(T0)
+    track = _track([("219000001", t, 0, 8.0, None, None, None, 0.0),
+                    ("219000001", t + pd.Timedelta(minutes=10), 1, 3.0, "ZZAAA", "Port A", 1.0, 1.0)])
+    last = t + pd.Timedelta(minutes=10)
+
+    def visit(data_end):
+        (row,) = port_visits(track, data_end=data_end).to_dict("records")
+        return row["has_gap_4h"], row["confidence"]
+
+    assert visit(None) == (False, gfw_confidence({"entry"}))
+    assert visit(last + pd.Timedelta(hours=4)) == (True, gfw_confidence({"entry", "gap"}))
+    assert visit(last + pd.Timedelta(hours=4) - pd.Timedelta(microseconds=1)) == (False, 1)
+
+
+def test_only_visits_of_the_minimum_confidence_split_voyages(spark):
+    port_c = (55.0, 13.0)
+    three_ports = spark.createDataFrame(PORTS + [("ZZCCC", "Port C", "ZZ", *port_c)], PORT_COLUMNS)
+    # A: entry, stop, exit. B: passed 1 km off at 12 kn (entry, exit). C: entry, stop, data ends.
+    track = [(0, PORT_A, -6, 10), (10, PORT_A, -2, 5), (20, PORT_A, -0.1, 0.0), (80, PORT_A, -0.1, 0.0),
+             (90, PORT_A, 2, 8), (100, PORT_A, 5, 10),
+             (150, PORT_B, -2, 12), (160, PORT_B, 1, 12), (170, PORT_B, 5, 12),
+             (220, port_c, -5, 12), (230, port_c, -2, 6), (240, port_c, -0.1, 0.0)]
+    positions = silver(spark, [("219000001", T0 + timedelta(minutes=m), east_of(port, km), float(sog))
+                               for m, port, km, sog in track])
+    calls = port_calls(positions, three_ports).persist()
+    no_events = spark.createDataFrame([], EVENTS)
+    at = [T0 + timedelta(minutes=m) for m in (100, 150, 170, 230)]
+    schema = "mmsi string, unlocode string, arrival_time timestamp, confidence int"
+
+    assertDataFrameEqual(calls.select("mmsi", "unlocode", "arrival_time", "confidence"), spark.createDataFrame([
+        ("219000001", "ZZAAA", T0 + timedelta(minutes=10), gfw_confidence({"entry", "stop", "exit"})),
+        ("219000001", "ZZBBB", at[1], gfw_confidence({"entry", "exit"})),
+        ("219000001", "ZZCCC", at[3], gfw_confidence({"entry", "stop"})),
+    ], schema))
+
+    def legs(min_confidence):
+        params = VoyageParams(DAY, DAY, lookback_days=0, min_visit_confidence=min_confidence)
+        return voyages(calls, no_events, params).select(
+            "origin_unlocode", "destination_unlocode", "departure_time", "arrival_time")
+
+    leg_schema = "origin_unlocode string, destination_unlocode string, departure_time timestamp, arrival_time timestamp"
+    # Confidence >= 3 (default): B (1) is passed, one voyage A → C.
+    assert VoyageParams(DAY, DAY).min_visit_confidence == 3
+    assertDataFrameEqual(legs(3), spark.createDataFrame([("ZZAAA", "ZZCCC", at[0], at[3])], leg_schema))
+    # Confidence >= 1: every visit splits, two voyages A → B → C.
+    assertDataFrameEqual(legs(1), spark.createDataFrame(
+        [("ZZAAA", "ZZBBB", at[0], at[1]), ("ZZBBB", "ZZCCC", at[2], at[3])], leg_schema))
+    calls.unpersist()
 
 
 def _track(rows):
@@ -195,6 +308,13 @@ def test_rerunning_a_range_gives_identical_tables(spark, tmp_path):
     spark.createDataFrame([arrival_event("219000001", "ZZBBB", actual, actual - timedelta(hours=2), 1)], EVENTS) \
         .write.format("delta").partitionBy("event_date").save(str(lake / "silver" / "voyage_events"))
     ports(spark).write.format("delta").save(str(lake / "reference" / "ports"))
+    # A port_calls table from before `confidence`, holding the day before the range.
+    spark.createDataFrame([("219000009", "ZZAAA", "Port A", T0 - timedelta(days=1), None, None, 0.0, False, 1,
+                            DAY - timedelta(days=1))],
+                          "mmsi string, unlocode string, port_name string, arrival_time timestamp, "
+                          "departure_time timestamp, duration_hours double, stop_hours double, has_gap_4h boolean, "
+                          "positions long, arrival_date date").write.format("delta").partitionBy("arrival_date").save(
+        f"{gold}/port_calls")
     params = VoyageParams(DAY, DAY)
     tables = ("port_calls", "voyages", "route_delay_rolling", "route_performance")
 
@@ -208,6 +328,15 @@ def test_rerunning_a_range_gives_identical_tables(spark, tmp_path):
     assert {t: first[t] for t in tables} == {t: second[t] for t in tables} == {
         "port_calls": 4, "voyages": 2, "route_delay_rolling": 1, "route_performance": 1}
     assert first["positions"] == 2 * len(LEG) and first["partitions"] == 1
+    # The old table gained the column, null on the day not rewritten. At A the leg starts
+    # stopped (the first fix: no entry, no stop begin), moves off (stop end), exits; at B
+    # it enters, stops, and is silent for the rest of the day (port gap).
+    confidences = {(r.mmsi, r.unlocode): r.confidence
+                   for r in spark.read.format("delta").load(f"{gold}/port_calls").collect()}
+    assert confidences == {("219000009", "ZZAAA"): None,
+                           **{(m, "ZZAAA"): gfw_confidence({"stop", "exit"}) for m in ("219000001", "219000002")},
+                           **{(m, "ZZBBB"): gfw_confidence({"entry", "stop", "gap"})
+                              for m in ("219000001", "219000002")}}
 
 
 NY_HARBOR = SHARED_DATA / "noaa-nyharbor-tracktable" / "NYHarbor_2020_06_30_first_hour.csv"
@@ -243,7 +372,12 @@ def test_real_new_york_harbor_hour_finds_calls_at_harbour_ports(spark):
     assert harbour[ferry.unlocode] in {"Stapleton Si", "Tompkinsville Si"} and ferry.departure_time is None
     assert (ferry.positions, ferry.arrival_time) == (len(times), min(times))
     assert ferry.stop_hours == pytest.approx((max(times) - min(times)).total_seconds() / 3600)
-    # A harbour craft crosses from Staten Island to Brooklyn within the hour.
-    (crossing,) = [(harbour[t.origin_unlocode], harbour[t.destination_unlocode]) for t in trips
-                   if t.mmsi == "369990373"]
-    assert crossing[0] in {"Stapleton Si", "Tompkinsville Si"} and crossing[1] == "Brooklyn"
+    # Stopped from the first fix (no entry, no stop begin), silent from 01:00 to the day's end.
+    assert ferry.has_gap_4h and ferry.confidence == gfw_confidence({"gap"})
+    # A high-speed craft is first seen off Staten Island at 6-10 kn, leaves, and runs past
+    # Brooklyn at 37 kn: two pass-bys of confidence 1, so no voyage between them.
+    craft = sorted((c.arrival_time, harbour[c.unlocode], c.confidence) for c in calls if c.mmsi == "369990373")
+    assert [(port, confidence) for _, port, confidence in craft] == [
+        (craft[0][1], gfw_confidence({"exit"})), ("Brooklyn", gfw_confidence({"entry", "exit"}))]
+    assert craft[0][1] in {"Stapleton Si", "Tompkinsville Si"}
+    assert not [t for t in trips if t.mmsi == "369990373"]
