@@ -58,6 +58,7 @@ STEPS: dict[str, Step] = {
     "zorder": Step("zorder_skipping.py", None, {
         "quick": ["--appends", "10", "--rows-per-append", "20000", "--vessels", "200", "--max-file-mib", "0.1"],
         "full": ["--appends", "40", "--rows-per-append", "100000", "--vessels", "2000", "--max-file-mib", "2"]}),
+    "dag_import": Step("dag_import.py", None, {"quick": ["--repeat", "1"], "full": ["--repeat", "5"]}),
     "pipeline": Step("pipeline_day.py", "kafka", {"quick": ["--vessels", "5", "--hours", "24"],
                                                   "full": ["--vessels", "200", "--hours", "24"]}),
 }

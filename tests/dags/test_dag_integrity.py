@@ -41,3 +41,35 @@ def test_dag_policy(dagbag, dag_id):
     for task in dag.tasks:
         assert task.owner and task.owner != "airflow", f"{task.task_id}: set a real owner"
         assert task.retries >= 1, f"{task.task_id}: transient failures need retries"
+
+
+_HEAVY_AT_PARSE = ("kubernetes", "pyspark", "mlflow", "pandas", "confluent_kafka", "sqlalchemy_utils")
+
+
+def test_dag_files_import_nothing_heavy():
+    """A task parses its own DAG file at start-up within the import timeout; under load a
+    file that pulls in the Kubernetes client or Spark took longer than that budget and
+    the task failed with "Dag not found during start up". Each file is executed in one
+    fresh interpreter, in turn, so the first file that brings in a heavy module is named."""
+    import json
+    import subprocess
+    import sys
+
+    script = f"""
+import json, runpy, sys
+import airflow.sdk
+already = {{m for m in {_HEAVY_AT_PARSE!r} if m in sys.modules}}
+found = {{}}
+for path in sys.argv[1:]:
+    runpy.run_path(path)
+    new = [m for m in {_HEAVY_AT_PARSE!r} if m in sys.modules and m not in already]
+    if new:
+        found[path] = new
+        already.update(new)
+print(json.dumps({{"preloaded": sorted(already - {{m for v in found.values() for m in v}}), "found": found}}))
+"""
+    files = sorted(str(p) for p in DAGS_FOLDER.glob("*.py") if not p.name.startswith("_"))
+    out = subprocess.run([sys.executable, "-c", script, *files], check=True, capture_output=True, text=True)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["preloaded"] == [], "airflow.sdk itself loaded these; the check would prove nothing"
+    assert report["found"] == {}

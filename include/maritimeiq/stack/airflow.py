@@ -129,6 +129,12 @@ def airflow_env(config: PlatformConfig, base: dict[str, str] | None = None) -> d
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            # A task parses its own DAG file at start-up within the import timeout; on two
+            # cores shared with Spark drivers a 30 s default can run out and the task then
+            # fails as "Dag not found during start up". DAG files import in well under a
+            # second (bench/dag_import.py); the headroom is for a saturated machine.
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+            "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             # Task logs mask Connection passwords and extras, and the values of Variables and
             # extra keys named like a secret; `url` adds the alert webhook's URL, which is
