@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from maritime_jobs.silver_common import (SilverTable, TimeRules, alert_on_quality, envelope_checks, extract, load,
                                          parse, utc, violations)
 from maritimeiq.geo import EARTH_RADIUS_KM, KM_PER_NM
+from maritimeiq.geo import haversine_nm as haversine_nm_py
 
 if TYPE_CHECKING:
+    import pandas as pd
     from pyspark.sql import Column, DataFrame
+
+# Chains of mutually consistent fixes a vessel's fix may still join; a chain that has not
+# grown for this many newer chains is closed (bounds the work per fix on noisy tracks).
+MAX_OPEN_CHAINS = 8
+TRACK_ORDER = ("event_time", "msg_type", "partition", "offset")
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,65 @@ def haversine_nm(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Colu
     return 2 * EARTH_RADIUS_KM * F.asin(F.when(root > 1.0, F.lit(1.0)).otherwise(root)) / KM_PER_NM
 
 
+def implied_speed_outliers(seconds: Sequence[float], lats: Sequence[float], lons: Sequence[float],
+                           rules: AisRules = AisRules()) -> list[bool]:
+    """One vessel's fixes in time order → True for each fix too fast from the last accepted fix.
+
+    Each fix is judged against the last fix accepted before it, not its raw neighbours,
+    so a run of bad fixes cannot vouch for itself (AISdb, MovingPandas' OutlierCleaner).
+    Those cleaners accept the first fix; here the track is anchored on the first fix of the
+    longest chain of mutually consistent fixes (GFW segmenter's idea), so a bad first fix
+    does not condemn the good ones after it. Fixes before the anchor are judged walking
+    backwards from it. When no two fixes agree (every chain has one fix), one hop cannot
+    tell which end is wrong and nothing is flagged; of equally long chains the earliest wins.
+    """
+    count = len(seconds)
+
+    def too_fast(a: int, b: int) -> bool:
+        hop_nm = haversine_nm_py(lats[a], lons[a], lats[b], lons[b])
+        hours = abs(seconds[b] - seconds[a]) / 3600.0
+        return hop_nm > rules.implied_speed_min_distance_nm and (
+            hours == 0 or hop_nm / hours > rules.max_implied_speed_kn)
+
+    chains: list[list[int]] = []
+    open_chains: list[int] = []  # least recently extended first
+    for fix in range(count):
+        fits = [c for c in open_chains if not too_fast(chains[c][-1], fix)]
+        if fits:
+            chain = max(fits, key=lambda c: (len(chains[c]), -c))  # longest, then earliest
+            open_chains.remove(chain)
+        else:
+            chain = len(chains)
+            chains.append([])
+        chains[chain].append(fix)
+        open_chains.append(chain)
+        del open_chains[:-MAX_OPEN_CHAINS]
+    flags = [False] * count
+    longest = max((len(c) for c in chains), default=0)
+    if longest < 2:
+        return flags
+    anchor = next(c for c in chains if len(c) == longest)[0]
+    for walk in (range(anchor + 1, count), range(anchor - 1, -1, -1)):
+        accepted = anchor
+        for fix in walk:
+            if too_fast(accepted, fix):
+                flags[fix] = True
+            else:
+                accepted = fix
+    return flags
+
+
+TELEPORT_FLAGS = "topic string, partition int, offset long, teleport boolean"
+
+
+def _vessel_teleports(track: pd.DataFrame, rules: AisRules) -> pd.DataFrame:
+    """applyInPandas body: the fixes of one MMSI → (topic, partition, offset, teleport)."""
+    track = track.sort_values(list(TRACK_ORDER), kind="stable")
+    flags = implied_speed_outliers(track["seconds"].tolist(), track["latitude"].tolist(),
+                                   track["longitude"].tolist(), rules)
+    return track[["topic", "partition", "offset"]].assign(teleport=flags)
+
+
 def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis: DataFrame | None = None,
               keep_payload: bool = True) -> DataFrame:
     """Bronze AIS rows → position events with `rule_violations` and `is_duplicate`.
@@ -79,33 +145,23 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
     else:
         positions = positions.withColumn("is_high_speed_craft", F.lit(None).cast("boolean"))
 
-    # Every window partitions by vessel: one shuffle, then sorts within it.
-    order = ("event_time", "msg_type", "partition", "offset")
-    # Both neighbours come from growing frames (linear per vessel): the next valid fix is
-    # the last one before this row in descending order. A frame running to unbounded
-    # following would be re-aggregated for every row, quadratic in a vessel's fixes.
-    before = Window.partitionBy("mmsi").orderBy(*order).rowsBetween(Window.unboundedPreceding, -1)
-    after = Window.partitionBy("mmsi").orderBy(*(F.desc(c) for c in order)).rowsBetween(
-        Window.unboundedPreceding, -1)
+    # The implied-speed check is sequential (each fix against the last accepted one): one
+    # pandas group per vessel, in the order used before, over fixes with a usable position;
+    # listed high-speed craft stay exempt. A slice is judged on its own, as before: a vessel's
+    # first and last fixes in it are judged against the fixes accepted within it.
     in_range = F.col("latitude").between(-90, 90) & F.col("longitude").between(-180, 180)
-
-    def neighbour(column: str, frame, pick) -> Column:
-        return pick(F.when(in_range, F.col(column)), ignorenulls=True).over(frame)
-
-    def implied_kn(lat: Column, lon: Column, at: Column) -> tuple[Column, Column]:
-        hop_nm = haversine_nm(lat, lon, F.col("latitude"), F.col("longitude"))
-        hours = F.abs(F.col("event_time").cast("double") - at.cast("double")) / 3600.0
-        too_fast = (hop_nm > rules.implied_speed_min_distance_nm) & (
-            (hours == 0) | (hop_nm / hours > rules.max_implied_speed_kn))
-        return too_fast, lat.isNotNull()
-
-    from_prev, has_prev = implied_kn(*(neighbour(c, before, F.last) for c in ("latitude", "longitude", "event_time")))
-    to_next, has_next = implied_kn(*(neighbour(c, after, F.last) for c in ("latitude", "longitude", "event_time")))
-    # A teleport is a spike: too fast from the previous valid fix and to the next one, so
-    # neither the fix before an outlier nor the one after it is blamed. One hop cannot
-    # tell which end is wrong, so the first and last fix of a track are not judged.
-    teleport = has_prev & has_next & from_prev & to_next
     not_fast_craft = ~F.coalesce(F.col("is_high_speed_craft"), F.lit(False))
+    track = (positions.where(in_range & F.col("mmsi").isNotNull() & not_fast_craft)
+             .select("mmsi", *TRACK_ORDER, "topic", "latitude", "longitude",
+                     F.col("event_time").cast("double").alias("seconds")))
+
+    def vessel_teleports(fixes):  # no type hints: Spark would try to resolve them
+        return _vessel_teleports(fixes, rules)
+
+    flags = track.groupBy("mmsi").applyInPandas(vessel_teleports, TELEPORT_FLAGS)
+    # (topic, partition, offset) names one Bronze row, as `load` relies on too.
+    columns = positions.columns
+    positions = positions.join(flags, ["topic", "partition", "offset"], "left").select(*columns, "teleport")
 
     checks: dict[str, Column] = {
         **envelope_checks("ais_position", rules.time),
@@ -113,11 +169,10 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
         "longitude_range": F.col("longitude").isNotNull() & ~F.col("longitude").between(-180, 180),
         "sog_range": F.col("sog_kn").isNotNull() & ~F.col("sog_kn").between(0, rules.max_sog_kn),
         "implausible_speed": (F.col("sog_kn") > rules.implausible_sog_kn) & not_fast_craft,
-        "teleport": in_range & teleport & not_fast_craft,
+        "teleport": F.coalesce(F.col("teleport"), F.lit(False)),
     }
     # Duplicates: same (MMSI, event time, message type); the earliest valid offset is kept.
-    # Same vessel partitioning as the neighbour windows, so this is a re-sort, not a shuffle;
-    # valid rows sort first within a key, so a valid row after its key is a duplicate.
+    # Valid rows sort first within a key, so a valid row after its key is a duplicate.
     valid = F.size("rule_violations") == 0
     by_key = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", (~valid).cast("int"), "partition",
                                                 "offset")
@@ -128,7 +183,7 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
             .withColumn("mmsi_class", mmsi_class(F.col("mmsi")))
             .withColumn("event_date", F.to_date("event_time"))
             .withColumn("is_duplicate", valid & F.coalesce(same_key_before, F.lit(False)))
-            .drop("is_high_speed_craft"))
+            .drop("is_high_speed_craft", "teleport"))
 
 
 SILVER_COLUMNS = (

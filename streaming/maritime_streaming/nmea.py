@@ -4,16 +4,19 @@ Handles what real feeds carry around the `!AIVDM` sentences (DOMAIN.md, AIS):
 * NMEA 4.x tag blocks ``\\c:<unix time>,s:<station>,g:<n>-<count>-<group>*hh\\``;
 * the Danish Maritime Authority's ``$PGHP`` Gatehouse header with the time of the
   following sentence;
-* USCG receiver logs' ``,r<station>,<unix time>`` after the checksum.
+* USCG receiver logs' ``,r<station>,<unix time>`` after the checksum;
+* loggers' receive time before the sentence: Unix epoch (s, ms, µs or ns) or ISO 8601.
 
 Payloads are decoded with pyais. Every line ends as events or as a Reject with a reason.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterator
 
 from pyais.exceptions import AISBaseException, UnknownMessageException
@@ -28,6 +31,15 @@ STATIC_TYPES = {5, 19, 24}
 CLASS_B_TYPES = {18, 19, 24}
 MAX_LINE_LENGTH = 1024  # an AIS sentence is at most 82 characters; tag blocks add little
 GROUP_TIMEOUT_S = 60.0  # fragments of one message arrive within a second or two
+# A receive-time prefix is believed from the start of AIS (the Silver rule's 2000) to a day
+# past the moment the line was read: a logger's clock may run ahead, not by years.
+EARLIEST_RECEIVE_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+RECEIVE_TIME_SLACK = timedelta(days=1)
+_EPOCH_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_PREFIX_END = re.compile(r"\s+(?=[!$\\])")  # whitespace, then a sentence or tag block starts
+_EPOCH_NUMBER = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,9})?")
+_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+                       r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?")
 
 
 def nmea_checksum(body: str) -> int:
@@ -60,6 +72,35 @@ def _unix_time(value: str) -> datetime | None:
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def receive_time(value: str, received_at: datetime) -> datetime | None:
+    """The time a logger wrote before a sentence, or None when it is not a plausible time.
+
+    An integer epoch's unit is read from its magnitude: between 2000 and 2100 seconds have
+    10 digits (9.5e8-4.1e9), milliseconds 13, microseconds 16 and nanoseconds 19, so the
+    ranges lie orders of magnitude apart and the cut-offs 1e11, 1e14 and 1e17 fall between them.
+    ISO 8601 without an offset is taken as UTC, the time scale of AIS (ITU-R M.1371).
+    """
+    if _EPOCH_NUMBER.fullmatch(value):
+        whole = int(value.partition(".")[0])
+        per_second = 1 if whole < 10**11 else 10**3 if whole < 10**14 else 10**6 if whole < 10**17 else 10**9
+        # Decimal keeps the fraction exact: a float would turn .250 s into 249999 µs.
+        micros = (Decimal(value) * Decimal(10**6) / per_second).to_integral_value(ROUND_HALF_EVEN)
+        moment = _EPOCH_START + timedelta(microseconds=int(micros))
+    elif _ISO_TIME.fullmatch(value):
+        # Python parses at most microseconds: drop finer digits (nanosecond loggers).
+        text = re.sub(r"(\.[0-9]{6})[0-9]+", r"\1", value)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    else:
+        return None
+    if not EARLIEST_RECEIVE_TIME <= moment <= received_at + RECEIVE_TIME_SLACK:
+        return None
+    return moment
 
 
 @dataclass
@@ -113,10 +154,19 @@ class NmeaDecoder:
             yield self._reject(rejects.NOT_ASCII, text, line_number)
             return
         yield from self._expire_groups(received_at)
-        if text.startswith("$PGHP"):
-            yield from self._gatehouse(text, line_number)
+        logged_at, sentence_text = None, text
+        if not text.startswith(("!", "$", "\\")) and (gap := _PREFIX_END.search(text)):
+            prefix, sentence_text = text[:gap.start()], text[gap.end():]
+            logged_at = receive_time(prefix, received_at)
+            if logged_at is None:
+                yield self._reject(rejects.BAD_TIMESTAMP, text, line_number,
+                                   f"receive-time prefix {prefix[:40]!r} is not an epoch (s/ms/us/ns) or ISO 8601 "
+                                   f"time between {EARLIEST_RECEIVE_TIME:%Y-%m-%d} and a day after receipt")
+                return
+        if sentence_text.startswith("$PGHP"):
+            yield from self._gatehouse(sentence_text, text, line_number)
             return
-        yield from self._sentence_line(text, received_at, line_number)
+        yield from self._sentence_line(sentence_text, text, received_at, logged_at, line_number)
 
     def flush(self) -> Iterator[Reject]:
         """Every group still waiting for fragments is incomplete."""
@@ -124,29 +174,36 @@ class NmeaDecoder:
             yield from self._drop_group(key, "end of input")
 
     # -- framing ------------------------------------------------------------------------
-    def _gatehouse(self, text: str, line_number: int | None) -> Iterator[Reject]:
+    def _gatehouse(self, text: str, line: str, line_number: int | None) -> Iterator[Reject]:
         # $PGHP,1,<yyyy>,<mm>,<dd>,<hh>,<mi>,<ss>,<ms>,<country>,<region>,<pss>,<online>,<cs>*hh
         if not _checksum_ok(text[1:]):
-            yield self._reject(rejects.BAD_CHECKSUM, text, line_number, "$PGHP header")
+            yield self._reject(rejects.BAD_CHECKSUM, line, line_number, "$PGHP header")
             return
         fields = text.split("*")[0].split(",")
         try:
             year, month, day, hour, minute, second, millis = (int(f) for f in fields[2:9])
             moment = datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=timezone.utc)
         except (ValueError, IndexError):
-            yield self._reject(rejects.MALFORMED_SENTENCE, text, line_number, "$PGHP time")
+            yield self._reject(rejects.MALFORMED_SENTENCE, line, line_number, "$PGHP time")
             return
         station = fields[11] if len(fields) > 11 and fields[11] else None
         self._pghp = (moment, station)
         self.counts["pghp"] += 1
 
-    def _sentence_line(self, text: str, received_at: datetime, line_number: int | None
-                       ) -> Iterator[dict[str, Any] | Reject]:
-        event_time, station, group, line_station = received_at, None, None, None
+    def _sentence_line(self, text: str, line: str, received_at: datetime, logged_at: datetime | None,
+                       line_number: int | None) -> Iterator[dict[str, Any] | Reject]:
+        """`text` is the line after any receive-time prefix; rejects and events keep the whole `line`.
+
+        Time, most trusted first: the tag block's `c:` and the $PGHP header (the receiving
+        station's stamps), the logger's receive-time prefix, the USCG suffix, the read time.
+        """
+        station, group, line_station = None, None, None
+        event_time, timed = (logged_at, True) if logged_at else (received_at, False)
+        raw_line = line
         if text.startswith("\\"):
             end = text.find("\\", 1)
             if end < 0:
-                yield self._reject(rejects.MALFORMED_SENTENCE, text, line_number, "unterminated tag block")
+                yield self._reject(rejects.MALFORMED_SENTENCE, raw_line, line_number, "unterminated tag block")
                 return
             tag, text_rest = text[1:end], text[end + 1:]
             # A tag block is metadata around a sentence with its own checksum: when the tag
@@ -154,7 +211,6 @@ class NmeaDecoder:
             tag_items = tag.rsplit("*", 1)[0].split(",") if _checksum_ok(tag) else []
             if not tag_items:
                 self.counts["tag_block_checksum_invalid"] += 1
-            timed = False
             for item in tag_items:
                 code, _, value = item.partition(":")
                 if code == "c" and (moment := _unix_time(value)):
@@ -163,9 +219,8 @@ class NmeaDecoder:
                     station = line_station = value
                 elif code == "g":
                     group = value
-            raw_line, text = text, text_rest
+            text = text_rest
         else:
-            raw_line, timed = text, False
             if self._pghp is not None:
                 # The Gatehouse header stamps exactly the sentence that follows it.
                 (event_time, station), timed = self._pghp, True
@@ -218,8 +273,7 @@ class NmeaDecoder:
                  ) -> Iterator[dict[str, Any] | Reject]:
         sentence = fragment.sentence
         if tag_group and tag_group.count("-") == 2:
-            group_id = tag_group.split("-")[2]
-            key: tuple = ("g", fragment.line_station, group_id)
+            key: tuple = self._tag_group_key(tag_group.split("-")[2], fragment)
         else:
             # Without a tag-block group, fragments belong together by sequence id and channel
             # (per receiving station when every line names it; a $PGHP header names only the first).
@@ -240,6 +294,21 @@ class NmeaDecoder:
         if len(group.fragments) == group.count:
             del self._groups[key]
             yield from self._emit([group.fragments[n] for n in sorted(group.fragments)], line_number)
+
+    def _tag_group_key(self, group_id: str, fragment: _Fragment) -> tuple:
+        """NMEA 4.10 tag-block group `g:<n>-<count>-<id>`. Real feeds (Kystverket, ORBCOMM,
+        IMIS) put `s:` and `c:` on the first sentence only: a later sentence that names no
+        station belongs to the open group of that id, and inherits its station and time."""
+        own = ("g", fragment.line_station, group_id)
+        if fragment.sentence.frag_num == 1 or own in self._groups:
+            return own
+        waiting = [key for key in self._groups if key[0] == "g" and key[2] == group_id
+                   and None in (key[1], fragment.line_station)]
+        # Several stations may use one id at once: the group expecting this very sentence,
+        # else the one opened last (dicts keep insertion order; fragments follow their first).
+        expecting = [key for key in waiting if self._groups[key].count == fragment.sentence.frag_cnt
+                     and len(self._groups[key].fragments) + 1 == fragment.sentence.frag_num]
+        return (expecting or waiting or [own])[-1]
 
     def _drop_group(self, key: tuple, why: str) -> Iterator[Reject]:
         group = self._groups.pop(key)

@@ -185,3 +185,122 @@ def test_hostile_lines_become_rejects_without_stopping_the_decoder():
     assert len(rejects) == len(hostile)
     assert {r.reason for r in rejects} >= {"not_ascii", "line_too_long", "bad_checksum", "malformed_sentence"}
     assert all(len(r.raw) <= 2000 for r in rejects)
+
+
+# -- tag-block groups with the station and time on the first sentence only -------------------
+# A type 1 report split over two sentences (any message may be), and a type 5 pair.
+POSITION_PARTS = ("!AIVDM,2,1,7,A,13RlIW?04F1beO,0", "!AIVDM,2,2,7,A,VEFLB9bRvH0L0L,0")
+STATIC_PARTS = ("!AIVDM,2,1,4,B,53:JiN02>=7T?@Pc:20hmb0p4I<Td6222222221@I0L?A5p10G0QCR@j,0",
+                "!AIVDM,2,2,4,B,@H8888888888880,2")
+
+
+def _sentence(body: str) -> str:
+    return f"{body}*{nmea_checksum(body[1:]):02X}"
+
+
+def test_group_inherits_station_and_time_from_its_first_sentence():
+    # Kystverket, ORBCOMM and IMIS send s: and c: on the first sentence of a group only.
+    lines = [_tag("g:1-2-8055,s:99,c:1700000000") + _sentence(POSITION_PARTS[0]),
+             _tag("g:2-2-8055") + _sentence(POSITION_PARTS[1]),
+             _tag("g:1-2-8056,s:99,c:1700000001") + _sentence(STATIC_PARTS[0]),
+             _tag("g:2-2-8056") + _sentence(STATIC_PARTS[1])]
+    _, events, rejects = decode_lines(lines)
+    assert rejects == []
+    position, static = events
+    # The single-sentence form of the same report decodes to MMSI 237836700 at 27.8 kn.
+    assert (position["mmsi"], position["sog_kn"], position["station"]) == ("237836700", 27.8, "99")
+    assert position["event_time"] == "2023-11-14T22:13:20.000Z"  # c:1700000000
+    assert static["mmsi"] == "212251000" and static["event_time"] == "2023-11-14T22:13:21.000Z"
+    assert position["raw"] == "\n".join(lines[:2])
+
+
+def test_stationless_continuations_find_their_group_among_stations():
+    p1, p2 = (_sentence(p) for p in POSITION_PARTS)
+    s1, s2 = (_sentence(p) for p in STATIC_PARTS)
+    lines = [
+        _tag("g:1-2-5,s:A,c:1700000000") + s1,   # station A opens group 5 (two sentences)
+        _tag("g:1-2-6,s:B,c:1700000010") + p1,   # station B opens group 6
+        _tag("g:2-2-6") + p2,                    # no station: the open group 6, B's
+        _tag("g:2-2-5") + s2,                    # no station: the open group 5, A's
+        _tag("g:2-2-9") + p2,                    # group 9 was never opened
+    ]
+    _, events, rejects = decode_lines(lines)
+    assert [(e["event_type"], e["event_time"]) for e in events] == [
+        ("ais_position", "2023-11-14T22:13:30.000Z"), ("vessel_static", "2023-11-14T22:13:20.000Z")]
+    assert events[0]["station"] == "B"
+    assert [(r.reason, r.line_number) for r in rejects] == [("orphan_fragment", 5)]
+
+
+def test_one_group_id_at_two_stations_goes_to_the_group_expecting_the_sentence():
+    three = [_sentence(f"!AIVDM,3,{n},1,A,{chunk},0") for n, chunk in
+             enumerate(("13RlIW?04F", "1beOVEFLB9", "bRvH0L0L"), 1)]
+    lines = [_tag("g:1-3-5,s:A,c:1700000000") + three[0],
+             _tag("g:1-2-5,s:B,c:1700000050") + _sentence(STATIC_PARTS[0]),
+             _tag("g:2-3-5") + three[1],                          # only A's group expects a 2 of 3
+             _tag("g:2-2-5") + _sentence(STATIC_PARTS[1]),        # only B's expects a 2 of 2
+             _tag("g:3-3-5") + three[2]]
+    _, events, rejects = decode_lines(lines)
+    assert rejects == []
+    assert {(e["event_type"], e["event_time"]) for e in events} == {
+        ("ais_position", "2023-11-14T22:13:20.000Z"), ("vessel_static", "2023-11-14T22:14:10.000Z")}
+
+
+def test_a_lone_first_sentence_is_still_an_incomplete_group():
+    _, events, rejects = decode_lines([_tag("g:1-2-8055,s:99,c:1700000000") + _sentence(POSITION_PARTS[0])])
+    assert events == [] and [r.reason for r in rejects] == ["incomplete_group"]
+
+
+# -- receive-time prefixes written by loggers -------------------------------------------------
+SINGLE = "!AIVDM,1,1,,A,13RlIW?04F1beOVEFLB9bRvH0L0L,0*6C"
+
+
+@pytest.mark.parametrize("prefix, expected", [
+    ("1700000000", "2023-11-14T22:13:20.000Z"),            # epoch seconds (10 digits)
+    ("1700000000.250", "2023-11-14T22:13:20.250Z"),        # seconds with a fraction
+    ("1700000000250", "2023-11-14T22:13:20.250Z"),         # milliseconds (13 digits)
+    ("1700000000250000", "2023-11-14T22:13:20.250Z"),      # microseconds (16 digits)
+    ("1550303566167726840", "2019-02-16T07:52:46.167Z"),   # nanoseconds (19 digits)
+    ("2023-11-14T22:13:20Z", "2023-11-14T22:13:20.000Z"),
+    ("2023-11-14T23:13:20.5+01:00", "2023-11-14T22:13:20.500Z"),
+    ("2023-11-14 22:13:20.123456789", "2023-11-14T22:13:20.123Z"),  # no offset: UTC
+])
+def test_receive_time_prefix_is_the_event_time(prefix, expected):
+    line = f"{prefix} {SINGLE}"
+    _, (event,), rejects = decode_lines([line])
+    assert rejects == []
+    assert event["event_time"] == expected and event["mmsi"] == "237836700" and event["raw"] == line
+
+
+@pytest.mark.parametrize("prefix", ["garbage", "1900-01-01T00:00:00Z", "2300-01-01T00:00:00Z", "-1700000000",
+                                    "0", "1e9", "NaN", "99999999999", "2023-13-01T00:00:00Z",
+                                    "2026-11-03T00:00:00Z"])  # two days after the line was read
+def test_implausible_prefix_is_a_bad_timestamp(prefix):
+    line = f"{prefix}\t{SINGLE}"
+    _, events, rejects = decode_lines([line])
+    assert events == []
+    (reject,) = rejects
+    assert reject.reason == "bad_timestamp" and reject.raw == line and reject.line_number == 1
+    assert repr(prefix) in reject.detail
+
+
+def test_prefix_on_tag_blocks_groups_gatehouse_and_uscg_lines():
+    lines = [
+        # The tag block's c: is the station's own stamp: it wins over the logger's.
+        "1700000100 " + _tag("c:1700000000") + SINGLE,
+        # A two-sentence message takes the time of its first line.
+        "1700000200.5 " + _sentence(STATIC_PARTS[0]),
+        "1700000201.5 " + _sentence(STATIC_PARTS[1]),
+        # The logger's prefix wins over the USCG receiver's suffix time.
+        "1700000300 " + SINGLE + ",r003669987,1152921693",
+        # A prefixed $PGHP header still stamps the following sentence.
+        "1700000400 $PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5B",
+        "1700000401 " + SINGLE,
+    ]
+    _, events, rejects = decode_lines(lines)
+    assert rejects == []
+    assert [(e["event_time"], e["station"] if e["event_type"] == "ais_position" else None) for e in events] == [
+        ("2023-11-14T22:13:20.000Z", None),
+        ("2023-11-14T22:16:40.500Z", None),
+        ("2023-11-14T22:18:20.000Z", "r003669987"),
+        ("2010-06-11T11:46:11.390Z", "992190934"),
+    ]

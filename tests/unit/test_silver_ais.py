@@ -158,3 +158,107 @@ def test_haversine_matches_plain_python_and_keeps_nulls(spark):
             assert value is None
         else:
             assert value == pytest.approx(plain(lat1, lon1, lat2, lon2), rel=1e-12)
+
+
+# -- implied speed judged against the last accepted fix ------------------------------------------
+def _haversine_nm(lat1, lon1, lat2, lon2):
+    """Independent of the code under test: haversine, R = 6371.0088 km, 1 nm = 1.852 km."""
+    import math
+
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a)) / 1.852
+
+
+def _last_accepted_reference(fixes, limit_kn=50.0, min_nm=1.0):
+    """AISdb-style cleaner, written separately: the first fix is accepted, every later one
+    is judged by its implied speed from the last accepted fix."""
+    flags, last = [False], fixes[0]
+    for minutes, lat, lon in fixes[1:]:
+        hop = _haversine_nm(last[1], last[2], lat, lon)
+        hours = (minutes - last[0]) / 60
+        bad = hop > min_nm and (hours == 0 or hop / hours > limit_kn)
+        flags.append(bad)
+        if not bad:
+            last = (minutes, lat, lon)
+    return flags
+
+
+START = T0 - timedelta(hours=2)  # tracks end before ingest: no fix is in the future
+
+
+# Good fixes steam north at 12 kn: 2 nm (1/30 of a degree of latitude) every 10 minutes.
+def _northbound(start_minute, count, lat0, start_index):
+    return [(start_minute + 10 * i, lat0 + (start_index + i) / 30, 12.0) for i in range(count)]
+
+
+RUN_OF_TWO = (_northbound(0, 3, 55.0, 0) + [(30, 58.1, 12.0), (40, 58.1, 12.01)] + _northbound(50, 3, 55.0, 5))
+RUN_OF_THREE = (_northbound(0, 3, 55.0, 0) + [(30, 58.1, 12.0), (40, 58.1, 12.01), (50, 58.11, 12.01)]
+                + _northbound(60, 4, 55.0, 6))
+FAST_CRAFT = [(10 * i, 60.0 + i * (40 / 6) / 60, 5.0) for i in range(6)]  # 40 kn: 6.67 nm per 10 min
+
+
+def test_scenarios_hold_by_independent_arithmetic():
+    # The bad fixes lie 182 nm (3.03 degrees of latitude) off the track: over 1,000 kn from
+    # the last good fix ten minutes before.
+    assert _haversine_nm(55.0 + 2 / 30, 12.0, 58.1, 12.0) == pytest.approx(182.1, abs=0.1)
+    assert _haversine_nm(55.0 + 2 / 30, 12.0, 58.1, 12.0) / (10 / 60) > 1000
+    # The runs are consistent among themselves (0.32 nm and 0.6 nm hops: under the 1 nm slack) ...
+    assert _haversine_nm(58.1, 12.0, 58.1, 12.01) < 1.0 and _haversine_nm(58.1, 12.01, 58.11, 12.01) < 1.0
+    # ... and the fix after a run is 12 kn from the last good one: 6 nm in 30 minutes, 8 nm in 40.
+    assert _haversine_nm(55.0 + 2 / 30, 12.0, 55.0 + 5 / 30, 12.0) / 0.5 == pytest.approx(12.0, rel=1e-3)
+    assert _haversine_nm(55.0 + 2 / 30, 12.0, 55.0 + 6 / 30, 12.0) / (40 / 60) == pytest.approx(12.0, rel=1e-3)
+    assert _haversine_nm(*FAST_CRAFT[0][1:], *FAST_CRAFT[1][1:]) * 6 == pytest.approx(40.0, rel=1e-3)
+    assert _last_accepted_reference(RUN_OF_TWO) == [False] * 3 + [True] * 2 + [False] * 3
+    assert _last_accepted_reference(RUN_OF_THREE) == [False] * 3 + [True] * 3 + [False] * 4
+    assert _last_accepted_reference(FAST_CRAFT) == [False] * 6
+
+
+def test_runs_of_outliers_are_judged_against_the_last_accepted_fix(spark):
+    tracks = {"219000001": RUN_OF_TWO, "219000002": RUN_OF_THREE, "219000003": FAST_CRAFT}
+    payloads, expected = [], []
+    for mmsi, fixes in tracks.items():
+        flags = _last_accepted_reference(fixes)
+        for (minutes, lat, lon), bad in zip(fixes, flags):
+            sog = 40.0 if mmsi == "219000003" else 12.0
+            payloads.append(position(mmsi=mmsi, when=START + timedelta(minutes=minutes), lat=lat, lon=lon, sog=sog))
+            expected.append((len(expected), ["teleport"] if bad else []))
+    # A spike test against raw neighbours passes these: each bad fix has a close bad neighbour.
+    assert sum(1 for _, rules in expected if rules) == 5
+    result = outcome(transform(bronze(spark, payloads))).select("offset", "rules")
+    assertDataFrameEqual(result, spark.createDataFrame(expected, "offset long, rules array<string>"))
+
+
+def test_bad_first_fix_is_judged_and_an_unresolvable_pair_is_not(spark):
+    # A bad first fix (58.1 N) before four good ones: the good ones agree, so it is the outlier.
+    first_bad = [(0, 58.1, 12.0)] + _northbound(10, 4, 55.0, 1)
+    # Two fixes 186 nm apart in ten minutes: one hop cannot tell which end is wrong.
+    pair = [(0, 55.0, 12.0), (10, 58.1, 12.0)]
+    # A listed high-speed craft (ship type 40-49) at 60 kn: neither rule applies to it.
+    craft = [(10 * i, 60.0 + i * 10 / 60, 5.0) for i in range(4)]
+    assert _haversine_nm(58.1, 12.0, 55.0 + 1 / 30, 12.0) > 50 / 6  # > 50 kn over 10 minutes
+    assert _haversine_nm(*craft[0][1:], *craft[1][1:]) * 6 == pytest.approx(60.0, rel=1e-3)
+    def fixes(mmsi, track, sog=12.0):
+        return [position(mmsi=mmsi, when=START + timedelta(minutes=m), lat=la, lon=lo, sog=sog) for m, la, lo in track]
+
+    payloads = fixes("219000004", first_bad) + fixes("219000005", pair) + fixes("257000006", craft, sog=60.0)
+    high_speed = spark.createDataFrame([("257000006",)], "mmsi string")
+    result = outcome(transform(bronze(spark, payloads), AisRules(), high_speed)).select("offset", "rules")
+    expected = [(0, ["teleport"])] + [(i, []) for i in range(1, len(payloads))]
+    assertDataFrameEqual(result, spark.createDataFrame(expected, "offset long, rules array<string>"))
+
+
+def test_vessels_sharing_an_mmsi_keep_the_first_confirmed_track():
+    from maritime_jobs.silver_ais import implied_speed_outliers
+
+    # Two transmitters with one MMSI alternate, 186 nm apart, every 5 minutes: each track
+    # agrees with itself. The one heard first anchors; the other's fixes are all flagged.
+    fixes = [(5 * i, 55.0 if i % 2 == 0 else 58.1, 12.0) for i in range(6)]
+    seconds, lats, lons = zip(*((m * 60.0, la, lo) for m, la, lo in fixes))
+    assert implied_speed_outliers(seconds, lats, lons) == [False, True] * 3 == _last_accepted_reference(fixes)
+    # Two good fixes, then two far off that agree with each other: the earlier pair anchors.
+    assert implied_speed_outliers([0, 600, 1200, 1800], [55.0, 55.02, 58.1, 58.1], [12.0] * 4) == \
+        [False, False, True, True]
+    # A single fix, and a pair that disagrees, are not judged.
+    assert implied_speed_outliers([0], [55.0], [12.0]) == [False]
+    assert implied_speed_outliers([0, 600], [55.0, 58.1], [12.0, 12.0]) == [False, False]
