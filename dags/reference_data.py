@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag
 
 from maritimeiq.assets import REFERENCE_PORTS
+from maritimeiq.dag_defaults import default_args
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 
@@ -28,7 +29,7 @@ from maritimeiq.operators import LakeSparkSubmitOperator
     max_active_runs=1,
     doc_md=__doc__,
     tags=["maritime", "reference", "spark"],
-    default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args=default_args(retries=2, retry_delay=timedelta(minutes=2), execution_timeout=timedelta(minutes=20)),
 )
 def reference_data():
     LakeSparkSubmitOperator(

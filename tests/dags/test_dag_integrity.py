@@ -41,6 +41,8 @@ def test_dag_policy(dagbag, dag_id):
     for task in dag.tasks:
         assert task.owner and task.owner != "airflow", f"{task.task_id}: set a real owner"
         assert task.retries >= 1, f"{task.task_id}: transient failures need retries"
+        assert task.execution_timeout is not None, f"{task.task_id}: a hung task must time out"
+        assert task.on_failure_callback, f"{task.task_id}: a failure must alert on-call"
 
 
 _HEAVY_AT_PARSE = ("kubernetes", "pyspark", "mlflow", "pandas", "confluent_kafka", "sqlalchemy_utils")
