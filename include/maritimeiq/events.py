@@ -30,7 +30,7 @@ ENVELOPE = (
     Field("event_type", "string", nullable=False, doc="name of the schema below"),
     Field("schema_version", "int", nullable=False, doc="version of that schema"),
     Field("source", "string", nullable=False, doc="where the event came from, e.g. `nmea:file`, `csv:dma`, `simulator`"),
-    Field("event_time", "timestamp", "UTC", nullable=False, doc="when the event happened (tag block, $PGHP, CSV or simulated time; else receive time)"),
+    Field("event_time", "timestamp", "UTC", nullable=False, doc="when the event happened (tag block, $PGHP, logger receive-time prefix, CSV or simulated time; else receive time)"),
 )
 
 MMSI = Field("mmsi", "string", nullable=False, doc="Maritime Mobile Service Identity, 9 digits, zero-padded")
@@ -113,11 +113,11 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     ),
     "fuel_report": (
         MMSI,
-        Field("report_date", "date", "UTC day", nullable=False),
-        Field("fuel_type", "string", nullable=False, doc="HFO, LFO, MDO, MGO, LNG, LPG_P, LPG_B, ETHANE, METHANOL, ETHANOL"),
-        Field("fuel_consumed_t", "double", "tonnes", nullable=False),
-        Field("distance_nm", "double", "nautical miles"),
-        Field("hours_underway", "double", "h"),
+        Field("report_date", "date", "UTC day", nullable=False, doc="the vessel-day the report covers"),
+        Field("fuel_type", "string", nullable=False, doc="HFO, LFO, MDO, MGO, LNG, LPG_P, LPG_B, ETHANE, METHANOL, ETHANOL; one event per fuel burnt that day (e.g. HFO for the main engine, MGO for auxiliaries and boilers)"),
+        Field("fuel_consumed_t", "double", "tonnes", nullable=False, doc="mass of this fuel burnt that day, all consumers"),
+        Field("distance_nm", "double", "nautical miles", doc="distance sailed that day: belongs to the vessel-day, not to the fuel, so every fuel event of the day repeats it; count it once per vessel-day"),
+        Field("hours_underway", "double", "h", doc="hours underway that day; like distance, per vessel-day and repeated on each fuel event"),
     ),
     "alert": (
         Field("alert_id", "string", nullable=False),

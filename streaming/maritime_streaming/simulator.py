@@ -5,9 +5,10 @@ shipped ports, stays in port between legs and reports like real AIS transponders
 (intervals by speed, ITU-R M.1371 Annex 1 table). Alongside positions it emits static
 data, engine and weather sensor readings driven by a hidden degradation process that
 ends in recorded maintenance events, departure/arrival events with scheduled and
-actual times, and daily fuel reports. A configurable share of bad records (corrupt
-JSON, out-of-range values, duplicates, out-of-order and late events) exercises the
-quarantine paths downstream. Same seed and arguments, same events.
+actual times, and daily fuel reports with a line per fuel (main engine on HFO or LNG,
+generators on MGO), each line carrying the day's distance. A configurable share of bad
+records (corrupt JSON, out-of-range values, duplicates, out-of-order and late events)
+exercises the quarantine paths downstream. Same seed and arguments, same events.
 
 `history_hours` prepends weeks of engine history: before `start` the same vessels send
 only engine readings and maintenance events (what a maintenance model trains on), and
@@ -27,6 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from typing import Any, Iterator
 
+from maritimeiq import cii
 from maritimeiq.events import TOPIC_OF, make_event
 from maritimeiq.geo import haversine_nm, initial_bearing_deg, intermediate_point
 
@@ -51,6 +53,10 @@ FLAG_MIDS = [219, 257, 265, 211, 244, 636, 538, 563, 477, 353, 229, 215, 255, 31
 NAME_WORDS = ["NORD", "STAR", "OCEAN", "BALTIC", "ATLANTIC", "MAERSK", "HAVEN", "SEA", "WIND", "AURORA",
               "POLAR", "VIKING", "CORAL", "PACIFIC", "EAGLE", "DAWN", "SPIRIT", "PIONEER", "TRADER", "EXPRESS"]
 SFOC_G_KWH = {"HFO": 175.0, "MGO": 185.0, "LNG": 155.0}  # slow-speed two-stroke, Fourth IMO GHG Study order
+# Generators and boilers: an assumed load of 2 % of MCR in every phase, at the Fourth IMO GHG
+# Study auxiliary SFC_base (maritimeiq.cii). The fleet's calibration (OPERATING_SPEED_SHARE)
+# rests on it; the AIS estimate uses the Study's Table 17 demand instead.
+AUXILIARY_SHARE_OF_MCR = 0.02
 FUEL_REPORT_MIN_GT = 5000  # IMO DCS / EU MRV apply from 5,000 GT
 BAD_KINDS = ("corrupt_json", "out_of_range", "duplicate", "out_of_order", "late")
 
@@ -215,7 +221,7 @@ class FleetSimulator:
             origin = self._next_port(rng, port)
             leg_progress = rng.uniform(0.1, 0.8)
         next_fuel_day = self.start.date()
-        day_totals = {"fuel_t": 0.0, "distance_nm": 0.0, "hours": 0.0}
+        day_totals: dict[str, Any] = {"fuel_t": {}, "distance_nm": 0.0, "hours": 0.0}
         last_sensor = now - self.sensor_interval
         voyage_n = 0
         while now < self.end:
@@ -223,8 +229,15 @@ class FleetSimulator:
                 departure_scheduled = now + timedelta(hours=rng.uniform(6, 30))
                 departure = departure_scheduled + timedelta(minutes=rng.choice([0, 0, 0, 10, 30, 90, 240]))
                 # Port stay: moored, reporting every 3 minutes (ITU-R M.1371 Class A, moored).
+                previous = now
                 for fix_time in self._fix_times(v, now, departure, sog=0.0):
+                    # Generators and boilers run at berth; a step across midnight is split as at sea.
+                    step_h = (fix_time - previous).total_seconds() / 3600.0
+                    before_midnight = min(step_h, self._hours_to_midnight(previous))
+                    self._credit(v, day_totals, 0.0, 0.0, before_midnight, underway=False)
                     yield from self._fuel_due(v, fix_time, next_fuel_day, day_totals)
+                    self._credit(v, day_totals, 0.0, 0.0, step_h - before_midnight, underway=False)
+                    previous = fix_time
                     if fix_time.date() > next_fuel_day:
                         next_fuel_day = fix_time.date()
                     yield from self._sensors_due(v, fix_time, last_sensor, load=0.0, sog=0.0)
@@ -285,11 +298,10 @@ class FleetSimulator:
                     load = self._load(v, sog) if v.mcr_kw else 0.0
                     self._wear(v, load, step_h)
                     # A step across midnight is credited to each day for its own part.
-                    midnight = datetime.combine(t.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
-                    before_midnight = min(step_h, max(0.0, (midnight - t).total_seconds() / 3600.0))
-                    self._credit(v, day_totals, sog, load, before_midnight)
+                    before_midnight = min(step_h, self._hours_to_midnight(t))
+                    self._credit(v, day_totals, sog, load, before_midnight, underway=True)
                     yield from self._fuel_due(v, fix_time, next_fuel_day, day_totals)
-                    self._credit(v, day_totals, sog, load, step_h - before_midnight)
+                    self._credit(v, day_totals, sog, load, step_h - before_midnight, underway=True)
                     if fix_time.date() > next_fuel_day:
                         next_fuel_day = fix_time.date()
                     yield from self._sensors_due(v, fix_time, last_sensor, load=load, sog=sog)
@@ -453,23 +465,37 @@ class FleetSimulator:
         v.health = v.rng.uniform(0.0, 0.1)
         v.running_hours = 0.0
 
-    def _credit(self, v: Vessel, totals: dict[str, float], sog: float, load: float, hours: float) -> None:
-        totals["distance_nm"] += sog * hours
-        totals["hours"] += hours
-        totals["fuel_t"] += self._fuel_t(v, load, hours)
+    @staticmethod
+    def _hours_to_midnight(moment: datetime) -> float:
+        midnight = datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+        return max(0.0, (midnight - moment).total_seconds() / 3600.0)
 
-    def _fuel_due(self, v: Vessel, when: datetime, day: date, totals: dict[str, float]
+    def _credit(self, v: Vessel, totals: dict[str, Any], sog: float, load: float, hours: float, underway: bool
+                ) -> None:
+        fuel = totals["fuel_t"]
+        if underway:
+            totals["distance_nm"] += sog * hours
+            totals["hours"] += hours
+            fuel[v.fuel_type] = fuel.get(v.fuel_type, 0.0) + self._fuel_t(v, load, hours)
+        # Main engine on its own fuel (residual HFO, or LNG), generators and boilers on distillate.
+        auxiliary_t = AUXILIARY_SHARE_OF_MCR * v.mcr_kw * hours * cii.AUXILIARY_ENGINE_SFC_G_PER_KWH / 1e6
+        fuel[cii.AUXILIARY_FUEL] = fuel.get(cii.AUXILIARY_FUEL, 0.0) + auxiliary_t
+
+    def _fuel_due(self, v: Vessel, when: datetime, day: date, totals: dict[str, Any]
                   ) -> Iterator[dict[str, Any]]:
         if when.date() <= day:
             return
         if v.files_fuel_reports:
-            auxiliary_t = 0.02 * v.mcr_kw / 1000 * 24 * 0.2  # generators: about 2 % of MCR-equivalent fuel
-            yield make_event("fuel_report", "simulator", datetime.combine(when.date(), datetime.min.time(),
-                                                                          tzinfo=timezone.utc),
-                             mmsi=v.mmsi, report_date=day, fuel_type=v.fuel_type,
-                             fuel_consumed_t=round(totals["fuel_t"] + auxiliary_t, 3),
-                             distance_nm=round(totals["distance_nm"], 2), hours_underway=round(totals["hours"], 2))
-        totals.update(fuel_t=0.0, distance_nm=0.0, hours=0.0)
+            # One report per vessel-day with a line per fuel (IMO DCS / EU MRV style): distance and
+            # hours belong to the day, so every line of the day carries the same values.
+            sent = datetime.combine(when.date(), datetime.min.time(), tzinfo=timezone.utc)
+            for fuel_type, mass in totals["fuel_t"].items():
+                if round(mass, 3) > 0:
+                    yield make_event("fuel_report", "simulator", sent, mmsi=v.mmsi, report_date=day,
+                                     fuel_type=fuel_type, fuel_consumed_t=round(mass, 3),
+                                     distance_nm=round(totals["distance_nm"], 2),
+                                     hours_underway=round(totals["hours"], 2))
+        totals.update(fuel_t={}, distance_nm=0.0, hours=0.0)
 
 
 def _iso(moment: datetime) -> str:

@@ -129,15 +129,39 @@ def test_voyages_and_fuel_reports(three_days):
     assert all(r["fuel_consumed_t"] > 0 for r in reports)
 
 
+def test_a_fuel_report_has_a_line_per_fuel_and_the_day_distance_on_each(three_days):
+    """Main engine on residual HFO (or LNG), generators on distillate MGO: one line per fuel,
+    each repeating the vessel-day's distance and hours (events.py `fuel_report`)."""
+    sim, events = three_days
+    days = defaultdict(list)
+    for e in events:
+        if e["event_type"] == "fuel_report":
+            days[e["mmsi"], e["report_date"]].append(e)
+    main_fuel = {v.mmsi: v.fuel_type for v in sim.fleet}
+    two_fuel_days = 0
+    for (mmsi, _), lines in days.items():
+        fuels = [e["fuel_type"] for e in lines]
+        assert len(fuels) == len(set(fuels)), "Silver keeps one row per vessel, day and fuel"
+        assert "MGO" in fuels and set(fuels) <= {main_fuel[mmsi], "MGO"}
+        assert len({(e["distance_nm"], e["hours_underway"]) for e in lines}) == 1
+        if lines[0]["distance_nm"] > 0 and main_fuel[mmsi] != "MGO":
+            assert sorted(fuels) == sorted([main_fuel[mmsi], "MGO"])
+            two_fuel_days += 1
+    assert two_fuel_days >= 10
+
+
 def test_fleet_slow_steams_and_its_operational_cii_spreads_around_the_reference_lines():
     """Three days of fuel reports rated like a year (MEPC.352-354(78) tables in maritimeiq.cii):
     the reference lines are the 2019 fleet's median, so a realistic fleet sits around them."""
     sim = FleetSimulator(vessels=200, hours=72, seed=42, interval_scale=30)
-    fuel_t, distance_nm = Counter(), Counter()
+    co2_t, day_distance = Counter(), {}
     for e in sim.events():
         if e["event_type"] == "fuel_report":
-            fuel_t[e["mmsi"]] += e["fuel_consumed_t"]
-            distance_nm[e["mmsi"]] += e["distance_nm"]
+            co2_t[e["mmsi"]] += e["fuel_consumed_t"] * {"HFO": 3.114, "MGO": 3.206, "LNG": 2.750}[e["fuel_type"]]
+            day_distance[e["mmsi"], e["report_date"]] = e["distance_nm"]  # once per vessel-day, not per fuel line
+    distance_nm = Counter()
+    for (mmsi, _), nm in day_distance.items():
+        distance_nm[mmsi] += nm
     ratios, ratings = defaultdict(list), Counter()
     for v in sim.fleet:
         if v.ais_class == "A":
@@ -146,7 +170,7 @@ def test_fleet_slow_steams_and_its_operational_cii_spreads_around_the_reference_
             continue
         category = cii.canonical_category(v.ship_category)
         capacity = cii.capacity_of(category, v.dwt, v.gt)
-        co2_g = fuel_t[v.mmsi] * {"HFO": 3.114, "MGO": 3.206, "LNG": 2.750}[v.fuel_type] * 1e6  # C_F, MEPC.364(79)
+        co2_g = co2_t[v.mmsi] * 1e6  # C_F, MEPC.364(79)
         attained = co2_g / (capacity * distance_nm[v.mmsi])
         reference = cii.reference_cii(category, capacity)
         ratios[category].append(attained / reference)
