@@ -1,8 +1,10 @@
 """
 ### Emissions and IMO CII compliance
 
-Daily CO2 per vessel (fuel reports x MEPC.364(79) C_F; AIS-based estimate with the
-Fourth IMO GHG Study method for vessels that file no fuel reports), attained and
+Daily CO2 per vessel (fuel reports x MEPC.364(79) C_F, the day's distance counted once
+however many fuels it burnt; AIS-based estimate with the Fourth IMO GHG Study method,
+main engine with the low-load SFC correction plus auxiliaries and boilers by operating
+phase, for a vessel's years without fuel reports), attained and
 required CII (MEPC.352/353(78)), A-E ratings (MEPC.354(78)), corrective-action-plan
 flags and each vessel's rating trajectory to 2030. Details: `docs/EMISSIONS.md`.
 
