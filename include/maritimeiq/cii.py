@@ -48,6 +48,111 @@ SFOC_G_PER_KWH: dict[str, float] = {
 # Fourth IMO GHG Study: main-engine load (SOG / reference speed)^3 is capped at 98 % MCR.
 MAX_ENGINE_LOAD = 0.98
 
+# Fourth IMO GHG Study 2020, SFC of a diesel main engine at load L (fraction of MCR):
+# SFC = SFC_base x (0.455 L^2 - 0.710 L + 1.280). Coefficients of L^2, L and 1.
+LOW_LOAD_SFC_COEFFICIENTS = (0.455, -0.710, 1.280)
+
+# Auxiliary engines and boilers burn distillate (the fuel line real ships report for them).
+# SFC_base, g/kWh, Fourth IMO GHG Study 2020 (SFC_base table, engines built after 2000, MDO):
+# auxiliary engine 185, steam boiler 320; both independent of load in the Study.
+AUXILIARY_FUEL = "MGO"
+AUXILIARY_ENGINE_SFC_G_PER_KWH = 185.0
+BOILER_SFC_G_PER_KWH = 320.0
+
+# Operating phases of the Fourth IMO GHG Study 2020 (operational phase table), from SOG in
+# knots: at berth below 1, anchored below 3, manoeuvring up to 5, at sea above. The Study
+# also uses the distance to port and coast (manoeuvring at 3-5 kn only within 5 nm of
+# them; at berth only within 5 nm of a port); the platform has no coastline, so speed and
+# the AIS navigational status (5 moored = at berth, 1 at anchor = anchored) decide.
+PHASES = ("at_berth", "anchored", "manoeuvring", "at_sea")
+AT_BERTH_BELOW_KN = 1.0
+ANCHORED_BELOW_KN = 3.0
+MANOEUVRING_UP_TO_KN = 5.0
+
+
+@dataclass(frozen=True)
+class AuxiliaryDemand:
+    """One size band of Fourth IMO GHG Study 2020 Table 17: auxiliary engine and boiler
+    power demand in kW per phase (PHASES order), for `min_size <= size` up to the next band."""
+
+    ship_category: str
+    size_unit: str  # the Study's size measure: "DWT" or "GT"
+    min_size: float
+    boiler_kw: tuple[float, float, float, float]
+    auxiliary_kw: tuple[float, float, float, float]
+
+
+# Fourth IMO GHG Study 2020, Table 17 (auxiliary engine and boiler power demand by ship
+# type, size and phase). Only the classes whose size measure vessel_static carries (DWT or
+# GT) are here; container ships (TEU), gas and LNG carriers (m3), vehicle carriers (cars)
+# and combination carriers have no row and get no auxiliary estimate.
+_BULK_SMALL, _BULK_MID, _BULK_LARGE = ((70, 70, 60, 0), (110, 180, 500, 190)), \
+    ((130, 130, 120, 0), (150, 250, 680, 260)), ((260, 260, 240, 0), (240, 400, 1100, 410))
+_GENERAL_CARGO_LARGE = ((150, 150, 130, 0), (720, 370, 1450, 520))
+_RO_RO_BOILER_SMALL, _RO_RO_BOILER_LARGE = (260, 250, 170, 0), (390, 380, 260, 0)
+_CRUISE_BOILER, _CRUISE_LARGE_AUX = (1100, 950, 980, 0), (11500, 11500, 14900, 11500)
+AUXILIARY_DEMAND: tuple[AuxiliaryDemand, ...] = tuple(
+    AuxiliaryDemand(category, unit, float(size), tuple(map(float, boiler)), tuple(map(float, aux)))
+    for category, unit, bands in (
+        ("bulk_carrier", "DWT", ((0, *_BULK_SMALL), (10_000, *_BULK_SMALL), (35_000, *_BULK_MID),
+                                 (60_000, *_BULK_LARGE), (100_000, *_BULK_LARGE), (200_000, *_BULK_LARGE))),
+        ("tanker", "DWT", (  # the Study's oil tankers
+            (0, (500, 100, 100, 0), (250, 250, 375, 250)),
+            (5_000, (750, 150, 150, 0), (375, 375, 560, 375)),
+            (10_000, (1250, 250, 250, 0), (690, 500, 580, 490)),
+            (20_000, (2700, 270, 270, 270), (720, 520, 600, 510)),
+            (60_000, (3250, 360, 360, 280), (620, 490, 770, 560)),
+            (80_000, (4000, 400, 400, 280), (800, 640, 910, 690)),
+            (120_000, (6500, 500, 500, 300), (2500, 770, 1300, 860)),
+            (200_000, (7000, 600, 600, 300), (2500, 770, 1300, 860)))),
+        ("general_cargo_ship", "DWT", (
+            (0, (0, 0, 0, 0), (90, 50, 180, 60)),
+            (5_000, (110, 110, 100, 0), (240, 130, 490, 180)),
+            (10_000, *_GENERAL_CARGO_LARGE), (20_000, *_GENERAL_CARGO_LARGE))),
+        ("refrigerated_cargo_carrier", "DWT", (  # the Study's refrigerated bulk
+            (0, (270, 270, 270, 0), (520, 570, 560, 570)),
+            (2_000, (270, 270, 270, 0), (1100, 1200, 1150, 1200)),
+            (6_000, (270, 270, 270, 0), (1500, 1650, 1600, 1650)),
+            (10_000, (270, 270, 270, 0), (2850, 3100, 3000, 3100)))),
+        ("ro_ro_cargo_ship", "DWT", (
+            (0, _RO_RO_BOILER_SMALL, (750, 430, 1300, 430)),
+            (5_000, _RO_RO_BOILER_SMALL, (1100, 680, 2100, 680)),
+            (10_000, _RO_RO_BOILER_LARGE, (1200, 950, 2700, 950)),
+            (15_000, _RO_RO_BOILER_LARGE, (1200, 950, 2700, 950)))),
+        ("ro_ro_passenger_ship", "GT", (  # the Study's ro-pax
+            (0, _RO_RO_BOILER_SMALL, (105, 105, 105, 105)),
+            (2_000, _RO_RO_BOILER_SMALL, (330, 330, 330, 330)),
+            (5_000, _RO_RO_BOILER_SMALL, (670, 670, 670, 670)),
+            (10_000, _RO_RO_BOILER_LARGE, (1100, 1100, 1100, 1000)),
+            (20_000, _RO_RO_BOILER_LARGE, (1950, 1950, 1950, 1950)))),
+        ("cruise_passenger_ship", "GT", (
+            (0, _CRUISE_BOILER, (450, 450, 580, 450)),
+            (2_000, _CRUISE_BOILER, (450, 450, 580, 450)),
+            (10_000, _CRUISE_BOILER, (3500, 3500, 5500, 3500)),
+            (60_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX),
+            (100_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX),
+            (150_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX))),
+    )
+    for size, boiler, aux in bands
+)
+
+
+def auxiliary_demand(ship_category: str | None, dwt: float | None, gt: float | None
+                     ) -> AuxiliaryDemand | None:
+    """The Table 17 band of a ship (None when its class or size is not in the table)."""
+    category = canonical_category(ship_category)
+    bands = [row for row in AUXILIARY_DEMAND if row.ship_category == category]
+    size = (dwt if bands and bands[0].size_unit == "DWT" else gt) if bands else None
+    if size is None or size <= 0:
+        return None
+    return max((row for row in bands if size >= row.min_size), key=lambda row: row.min_size)
+
+
+def main_engine_sfc(sfc_base: float, load: float) -> float:
+    """g/kWh at `load` (fraction of MCR), Fourth IMO GHG Study 2020 low-load correction."""
+    a, b, c = LOW_LOAD_SFC_COEFFICIENTS
+    return sfc_base * (a * load * load + b * load + c)
+
 # Reduction factor Z in per cent relative to 2019: MEPC.338(76) (2023-2026), MEPC.400(83) (2027-2030).
 REDUCTION_FACTOR_PCT: dict[int, float] = {
     2023: 5.0, 2024: 7.0, 2025: 9.0, 2026: 11.0,
@@ -55,6 +160,13 @@ REDUCTION_FACTOR_PCT: dict[int, float] = {
 }
 
 RATINGS = ("A", "B", "C", "D", "E")
+
+# The `period` of a rating. MARPOL Annex VI reg. 28.6 acts on the annual rating, from a
+# whole calendar year's data; a year-to-date rating (the year still running, or its data
+# not yet through 31 December) is provisional and raises no corrective action plan.
+ANNUAL = "annual"
+YEAR_TO_DATE = "year_to_date"
+PERIODS = (ANNUAL, YEAR_TO_DATE)
 
 # Capacity of the attained and required CII, MEPC.352(78) G1: deadweight for cargo
 # ships, gross tonnage for passenger and ro-ro ships.
@@ -214,11 +326,25 @@ def attained_cii(co2_tonnes: float, capacity: float, distance_nm: float) -> floa
     return co2_tonnes * 1e6 / (capacity * distance_nm)
 
 
-def cap_required(ratings: Mapping[int, str], year: int) -> bool:
-    """Corrective action plan (regulation 28.6): rated E, or D three consecutive years."""
-    if ratings.get(year) == "E":
+def cap_required(history: Mapping[int, tuple[str, str]], year: int) -> bool:
+    """Whether `year`'s rating calls for a corrective action plan.
+
+    `history` maps a year to (rating, period), period ANNUAL or YEAR_TO_DATE. MARPOL
+    Annex VI reg. 28.6: an annual E, or annual D in `year` and the two years before.
+    A year-to-date rating is provisional and never counts, neither as this year's nor
+    as an earlier one.
+    """
+    def annual_rating(y: int) -> str | None:
+        if y not in history:
+            return None
+        grade, period = history[y]
+        if period not in PERIODS:
+            raise ValueError(f"period of {y} must be one of {PERIODS}, got {period!r}")
+        return grade if period == ANNUAL else None
+
+    if annual_rating(year) == "E":
         return True
-    return all(ratings.get(y) == "D" for y in (year - 2, year - 1, year))
+    return all(annual_rating(y) == "D" for y in (year - 2, year - 1, year))
 
 
 def co2_cut_to_c(attained: float, required: float, ship_category: str, capacity: float) -> float:

@@ -3,10 +3,11 @@
 Daily CO2 per vessel, attained and required CII with A-E ratings, the rating
 trajectory to 2030 and a compliance report (Markdown, CSV, PNG).
 
-CO2 comes from Silver fuel reports (fuel mass x C_F, MEPC.364(79)). Vessels that filed
-no fuel report in the window are estimated from AIS with the Fourth IMO GHG Study
-bottom-up method and marked `is_estimated`. Distance is the reported one where a report
-gives it, else Gold `vessel_daily_metrics`. The regulation's tables live in
+CO2 comes from Silver fuel reports (fuel mass x C_F, MEPC.364(79)). A vessel's days of a
+calendar year in which it filed no valid fuel report are estimated from AIS with the
+Fourth IMO GHG Study bottom-up method and marked `is_estimated`. Distance is the
+reported one (once per vessel-day) where a report gives it, else Gold
+`vessel_daily_metrics`. The regulation's tables live in
 `maritimeiq.cii`; this job turns them into broadcast lookup tables and expressions.
 """
 
@@ -23,7 +24,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from maritime_jobs.gold_vessel_daily import GAP_HOURS
 from maritimeiq import cii
 
 if TYPE_CHECKING:
@@ -31,9 +31,12 @@ if TYPE_CHECKING:
 
     from pyspark.sql import Column, DataFrame, SparkSession
 
-# ITU-R M.1371 navigational status 1 (at anchor) and 5 (moored): main engine load 0
-# (Fourth IMO GHG Study: no propulsion at berth or anchor).
-AT_REST_STATUS = (1, 5)
+# ITU-R M.1371 navigational status 5 (moored) and 1 (at anchor) name the Fourth IMO GHG
+# Study phases at berth and anchored outright (cii.PHASES); no propulsion in either.
+MOORED_STATUS, AT_ANCHOR_STATUS = 5, 1
+# Distance belongs to the vessel-day (events.py `fuel_report`) and is repeated on each fuel
+# line of the day: lines further apart than this are flagged (reports state 0.1 nm).
+DISTANCE_CONFLICT_NM = 0.1
 ROLLING_WINDOWS_DAYS = (7, 30)
 # Each compliance check names the years whose required CII the trajectory projects.
 COMPLIANCE_CHECKS: dict[str, tuple[int, ...]] = {"imo-2030": tuple(range(2023, 2031))}
@@ -137,8 +140,28 @@ def static_as_of(static: DataFrame, moment: datetime) -> DataFrame:
     return static.withColumn("_n", F.row_number().over(order)).where(F.col("_n") == 1).drop("_n")
 
 
+def auxiliary_bands(spark: SparkSession) -> DataFrame:
+    """Fourth IMO GHG Study 2020 Table 17 (cii.AUXILIARY_DEMAND) as a lookup table: per ship
+    type and size band, `auxiliary_t_per_h` maps each phase to the auxiliary engine and
+    boiler fuel per hour (power demand x SFC_base)."""
+    ordered = sorted(cii.AUXILIARY_DEMAND, key=lambda band: (band.ship_category, band.min_size))
+    rows = []
+    for band, following in zip(ordered, [*ordered[1:], None]):
+        upper = following.min_size if following and following.ship_category == band.ship_category else None
+        rates = {phase: (band.auxiliary_kw[i] * cii.AUXILIARY_ENGINE_SFC_G_PER_KWH
+                         + band.boiler_kw[i] * cii.BOILER_SFC_G_PER_KWH) / 1e6
+                 for i, phase in enumerate(cii.PHASES)}
+        rows.append((band.ship_category, band.size_unit, band.min_size, upper, rates))
+    return spark.createDataFrame(rows, "band_category string, band_size_unit string, band_min_size double, "
+                                       "band_max_size double, auxiliary_t_per_h map<string, double>")
+
+
 def engine_inputs(static: DataFrame) -> DataFrame:
-    """Per MMSI what the AIS estimate needs, with `estimate_issue` when something is missing."""
+    """Per MMSI what the AIS estimate needs, with `estimate_issue` when something is missing.
+
+    `auxiliary_t_per_h` (see `auxiliary_bands`) is null for a ship type or size that
+    Table 17 does not cover here; those ships get no auxiliary estimate.
+    """
     from pyspark.sql import functions as F
 
     code = fuel_code(F.col("fuel_type"))
@@ -147,19 +170,43 @@ def engine_inputs(static: DataFrame) -> DataFrame:
              .when(~(F.coalesce(F.col("service_speed_kn"), F.lit(0.0)) > 0), F.lit("no_reference_speed"))
              .when(_lookup(code, cii.CO2_FACTOR_T_PER_T).isNull(), F.lit("unknown_fuel_type"))
              .when(sfoc.isNull(), F.lit("no_sfoc_for_fuel")))
-    return static.select(
-        "mmsi", "mcr_kw", F.col("service_speed_kn").alias("reference_speed_kn"), code.alias("fuel_type"),
-        sfoc.alias("sfoc_g_kwh"), _lookup(code, cii.CO2_FACTOR_T_PER_T).alias("co2_factor"),
-        issue.alias("estimate_issue"))
+    bands = auxiliary_bands(static.sparkSession)
+    size = F.when(F.col("band_size_unit") == "DWT", F.col("dwt_t")).otherwise(F.col("gt"))
+    in_band = ((F.col("_category") == F.col("band_category")) & (size > 0) & (size >= F.col("band_min_size"))
+               & (F.col("band_max_size").isNull() | (size < F.col("band_max_size"))))
+    return (static.withColumn("_category", cii_category(F.col("ship_category")))
+            .join(F.broadcast(bands), in_band, "left")
+            .select("mmsi", "mcr_kw", F.col("service_speed_kn").alias("reference_speed_kn"), code.alias("fuel_type"),
+                    sfoc.alias("sfoc_g_kwh"), _lookup(code, cii.CO2_FACTOR_T_PER_T).alias("co2_factor"),
+                    "auxiliary_t_per_h", issue.alias("estimate_issue")))
+
+
+def operating_phase(sog: Column, nav_status: Column) -> Column:
+    """Fourth IMO GHG Study 2020 operating phase of a fix (cii.PHASES); null without SOG
+    unless the navigational status says moored or at anchor."""
+    from pyspark.sql import functions as F
+
+    return (F.when(nav_status == MOORED_STATUS, F.lit("at_berth"))
+            .when(nav_status == AT_ANCHOR_STATUS, F.lit("anchored"))
+            .when(sog < cii.AT_BERTH_BELOW_KN, F.lit("at_berth"))
+            .when(sog < cii.ANCHORED_BELOW_KN, F.lit("anchored"))
+            .when(sog <= cii.MANOEUVRING_UP_TO_KN, F.lit("manoeuvring"))
+            .when(sog > cii.MANOEUVRING_UP_TO_KN, F.lit("at_sea")))
 
 
 def estimate_ais_fuel(positions: DataFrame, engines: DataFrame) -> DataFrame:
-    """Main-engine fuel per MMSI and day from AIS (Fourth IMO GHG Study bottom-up method).
+    """Fuel per MMSI and day from AIS (Fourth IMO GHG Study 2020 bottom-up method).
 
-    Load = (SOG / reference speed)^3, capped at 0.98, 0 at anchor or moored; energy =
-    load x MCR x hours; fuel = energy x SFOC. Hours are those to the next fix of the day
-    (as in gold_vessel_daily); silences over an hour and fixes without SOG are not
-    credited. Auxiliary engines and boilers are not estimated (the fuel is a lower bound).
+    Every hop between consecutive fixes of the day counts, as in `vessel_daily_metrics`,
+    so fuel and distance cover the same hours. Over a hop the speed is interpolated
+    linearly between its two fixes, as the Study fills gaps in AIS coverage; a satellite
+    track sampled every few hours thus gets the fuel of its whole distance. The phase is
+    that of the hop's first fix (`operating_phase`).
+
+    Main engine, manoeuvring and at sea: load = (SOG / reference speed)^3 averaged over the
+    hop, capped at 0.98; fuel = load x MCR x hours x SFC_base x (0.455 L^2 - 0.710 L +
+    1.280). Auxiliary engines and boilers: Table 17 demand of the phase x hours x SFC_base,
+    on distillate (cii.AUXILIARY_FUEL).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -168,22 +215,51 @@ def estimate_ais_fuel(positions: DataFrame, engines: DataFrame) -> DataFrame:
              .join(engines.where(F.col("estimate_issue").isNull()), "mmsi"))
     track = Window.partitionBy("mmsi", "event_date").orderBy("event_time", "offset")
     hop_hours = (F.lead("event_time").over(track).cast("double") - F.col("event_time").cast("double")) / 3600.0
-    cubic = F.pow(F.col("sog_kn") / F.col("reference_speed_kn"), 3)
-    load = (F.when(F.col("nav_status").isin(*AT_REST_STATUS), F.lit(0.0))
-            .when(cubic > cii.MAX_ENGINE_LOAD, F.lit(cii.MAX_ENGINE_LOAD)).otherwise(cubic))
-    energy_kwh = load * F.col("mcr_kw") * F.when(hop_hours <= GAP_HOURS, hop_hours)
+    a = F.col("sog_kn") / F.col("reference_speed_kn")
+    b = F.coalesce(F.lead("sog_kn").over(track), F.col("sog_kn")) / F.col("reference_speed_kn")
+    # Mean of the cube of a speed rising linearly from a to b: (a^3 + a^2 b + a b^2 + b^3) / 4.
+    cubic = (a * a * a + a * a * b + a * b * b + b * b * b) / 4
+    load = F.least(cubic, F.lit(cii.MAX_ENGINE_LOAD))
+    c2, c1, c0 = cii.LOW_LOAD_SFC_COEFFICIENTS
+    sfc = F.col("sfoc_g_kwh") * (c2 * load * load + c1 * load + c0)
+    phase = operating_phase(F.col("sog_kn"), F.col("nav_status"))
+    propelled = phase.isin("manoeuvring", "at_sea")
+    main_t = F.when(propelled, load * F.col("mcr_kw") * hop_hours * sfc / 1e6).otherwise(F.lit(0.0))
+    auxiliary_t = F.col("auxiliary_t_per_h")[phase] * hop_hours
     hops = fixes.select("mmsi", F.col("event_date").alias("date"), "co2_factor",
-                        (energy_kwh * F.col("sfoc_g_kwh") / 1e6).alias("fuel_t"))
-    return (hops.groupBy("mmsi", "date", "co2_factor").agg(F.coalesce(F.sum("fuel_t"), F.lit(0.0)).alias("fuel_t"))
-            .select("mmsi", "date", "fuel_t", (F.col("fuel_t") * F.col("co2_factor")).alias("co2_t")))
+                        F.coalesce(main_t, F.lit(0.0)).alias("main_t"),
+                        F.coalesce(auxiliary_t, F.lit(0.0)).alias("aux_t"))
+    aux_factor = cii.CO2_FACTOR_T_PER_T[cii.AUXILIARY_FUEL]
+    return (hops.groupBy("mmsi", "date", "co2_factor")
+            .agg(F.sum("main_t").alias("main_t"), F.sum("aux_t").alias("aux_t"))
+            .select("mmsi", "date", (F.col("main_t") + F.col("aux_t")).alias("fuel_t"),
+                    (F.col("main_t") * F.col("co2_factor") + F.col("aux_t") * F.lit(aux_factor)).alias("co2_t")))
+
+
+def distance_conflicts(reports_co2: DataFrame) -> DataFrame:
+    """Valid fuel lines of vessel-days whose lines state distances more than
+    DISTANCE_CONFLICT_NM apart, with `quarantine_reason = distance_conflict`. They stay
+    counted (the day takes the largest distance); this only makes the conflict visible."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    day = Window.partitionBy("mmsi", "report_date")
+    valid = reports_co2.where(F.col("quarantine_reason").isNull())
+    spread = F.max("distance_nm").over(day) - F.min("distance_nm").over(day)
+    return (valid.withColumn("_spread", spread).where(F.col("_spread") > DISTANCE_CONFLICT_NM)
+            .drop("_spread").withColumn("quarantine_reason", F.lit("distance_conflict")))
 
 
 def daily_co2(reports_co2: DataFrame, estimated: DataFrame, vessel_daily: DataFrame, period: Period) -> DataFrame:
     """CO2 per MMSI and day of the period with 7- and 30-day rolling sums.
 
-    A vessel that filed any valid fuel report in the window is taken from its reports;
-    only vessels without reports get the AIS estimate. Rolling sums are time ranges over
-    calendar days (a missing day counts as no emission, not as a skipped row).
+    A vessel's days of a calendar year in which it filed any valid fuel report come from
+    its reports; its days of a year without one (such as the previous December read for
+    the rolling windows) come from the AIS estimate. The day's distance is counted once:
+    it belongs to the vessel-day and each fuel line repeats it, so the day takes the
+    largest stated (lines that disagree are flagged by `distance_conflicts`). Rolling sums
+    are time ranges over calendar days (a missing day counts as no emission, not as a
+    skipped row).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -191,9 +267,11 @@ def daily_co2(reports_co2: DataFrame, estimated: DataFrame, vessel_daily: DataFr
     valid = reports_co2.where(F.col("quarantine_reason").isNull())
     reported = (valid.groupBy("mmsi", F.col("report_date").alias("date"))
                 .agg(F.sum("fuel_consumed_t").alias("fuel_t"), F.sum("co2_t").alias("co2_t"),
-                     F.sum("distance_nm").alias("reported_distance_nm"))
+                     F.max("distance_nm").alias("reported_distance_nm"))
                 .withColumn("is_estimated", F.lit(False)))
-    unreported = (estimated.join(valid.select("mmsi").distinct(), "mmsi", "left_anti")
+    reporting_years = valid.select("mmsi", F.year("report_date").alias("_year")).distinct()
+    unreported = (estimated.withColumn("_year", F.year("date"))
+                  .join(reporting_years, ["mmsi", "_year"], "left_anti")
                   .select("mmsi", "date", "fuel_t", "co2_t", F.lit(None).cast("double").alias("reported_distance_nm"),
                           F.lit(True).alias("is_estimated")))
     ais_distance = vessel_daily.select("mmsi", F.col("event_date").alias("date"),
@@ -257,8 +335,9 @@ def rate(frame: DataFrame, lines: DataFrame, factors: DataFrame) -> DataFrame:
     reference = F.col("line_a") * F.pow(F.coalesce("line_fixed_capacity", "capacity"), -F.col("line_c"))
     required = (1 - F.col("z_pct") / 100) * reference
     bounds = [F.col("required") * F.col(f"line_exp_d{i}") for i in range(1, 5)]
-    grade = F.when(F.col("attained") < bounds[0], "A")
-    for letter, bound in zip("BCD", bounds[1:]):
+    # No reference line or no Z means no required CII: no rating, rather than a false E.
+    grade = F.when(F.col("required").isNull() | F.col("attained").isNull(), F.lit(None).cast("string"))
+    for letter, bound in zip("ABCD", bounds):
         grade = grade.when(F.col("attained") < bound, letter)
     return (frame.join(F.broadcast(line), band, "left").join(F.broadcast(factors), "year", "left")
             .withColumn("required", required)
@@ -270,19 +349,22 @@ def rate(frame: DataFrame, lines: DataFrame, factors: DataFrame) -> DataFrame:
 def cii_ratings(vessels: DataFrame, history: DataFrame, lines: DataFrame, factors: DataFrame) -> DataFrame:
     """Rated vessels of one year with the exceedance and corrective-action-plan flags.
 
-    `history`: mmsi, year, rating of earlier years. A corrective action plan is due when
-    rated E, or D three consecutive years (MARPOL Annex VI regulation 28.6).
+    `history`: mmsi, year, rating, period of earlier years (as `rating_history` reads
+    them). MARPOL Annex VI reg. 28.6: a corrective action plan is due for an annual E, or
+    an annual D this year and in each of the two years before. Only `period = annual`
+    ratings count, this year's and the earlier ones: a year-to-date rating is provisional.
     """
     from pyspark.sql import functions as F
 
     rated = rate(vessels.where(F.col("exclusion_reason").isNull()), lines, factors)
-    earlier = history.select("mmsi", "year", "rating")
+    earlier = history.where(F.col("period") == cii.ANNUAL).select("mmsi", "year", "rating")
     for back in (1, 2):
         rated = rated.join(earlier.select("mmsi", (F.col("year") + back).alias("year"),
                                           F.col("rating").alias(f"rating_minus_{back}")), ["mmsi", "year"], "left")
     d_three_years = (F.col("rating") == "D") & (F.col("rating_minus_1") == "D") & (F.col("rating_minus_2") == "D")
+    cap = (F.col("period") == cii.ANNUAL) & ((F.col("rating") == "E") | d_three_years)
     return (rated.withColumn("exceeds_required", F.col("attained") > F.col("required"))
-            .withColumn("cap_required", (F.col("rating") == "E") | F.coalesce(d_three_years, F.lit(False)))
+            .withColumn("cap_required", F.coalesce(cap, F.lit(False)))
             .withColumn("year", F.col("year").cast("int"))
             .select(*RATING_COLUMNS))
 
@@ -354,15 +436,16 @@ def extract(spark: SparkSession, inputs: Inputs, period: Period) -> dict[str, Da
 
 def rating_history(spark: SparkSession, outputs: Outputs, year: int) -> DataFrame:
     """Ratings of the two years before `year` from the Gold table (empty on a fresh lake),
-    collected so that rewriting cii_ratings later cannot change what was read."""
+    collected so that rewriting cii_ratings later cannot change what was read. `period`
+    comes along: `cii_ratings` counts only annual ones towards a corrective action plan."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
-    schema = "mmsi string, year int, rating string"
+    schema = "mmsi string, year int, rating string, period string"
     path = outputs.path("cii_ratings")
     rows = [] if not DeltaTable.isDeltaTable(spark, path) else (
         spark.read.format("delta").load(path).where(F.col("year").between(year - 2, year - 1))
-        .select("mmsi", "year", "rating").collect())
+        .select("mmsi", "year", "rating", "period").collect())
     return spark.createDataFrame(rows, schema)
 
 
@@ -384,8 +467,9 @@ def transform(spark: SparkSession, sources: dict[str, DataFrame], history: DataF
     ratings = materialize(cii_ratings(vessels, history, lines, factors))
     return {
         "co2_daily": daily,
-        "fuel_report_quarantine": reports.where(F.col("quarantine_reason").isNotNull()
-                                                & F.col("report_date").between(*in_year))
+        "fuel_report_quarantine": reports.where(F.col("quarantine_reason").isNotNull())
+        .unionByName(distance_conflicts(reports))
+        .where(F.col("report_date").between(*in_year))
         .select(*QUARANTINE_COLUMNS),
         "vessels": vessels,
         "cii_ratings": ratings,
@@ -486,7 +570,8 @@ def _markdown(year: int, ratings: list[dict[str, Any]], trajectory: list[dict[st
         "",
         f"Data through {summary['through_date'] or 'n/a'} ({summary['period']}); check `{summary['check']}`. "
         "Attained AER per MEPC.352(78), required CII per MEPC.353(78) with Z of MEPC.338(76)/MEPC.400(83), "
-        "ratings per MEPC.354(78). AIS-estimated vessels (Fourth IMO GHG Study bottom-up, main engine only) "
+        "ratings per MEPC.354(78). AIS-estimated vessels (Fourth IMO GHG Study bottom-up: main engine, "
+        "auxiliary engines and boilers) "
         "are marked.",
         "",
         "| rating | vessels |",
@@ -495,7 +580,9 @@ def _markdown(year: int, ratings: list[dict[str, Any]], trajectory: list[dict[st
         "",
         f"* Vessels rated: {summary['vessels_rated']}",
         f"* Vessels exceeding the required CII: {summary['exceeding_required']}",
-        f"* Corrective action plan required: {summary['cap_required']}",
+        f"* Corrective action plan required: {summary['cap_required']}"
+        + ("" if summary["period"] == cii.ANNUAL else
+           " (year-to-date ratings are provisional: a plan follows from annual ratings only, reg. 28.6)"),
         f"* Estimated from AIS: {summary['estimated_share']:.1%}",
         f"* Excluded: {_counts(summary['excluded'])}",
         f"* Fuel reports quarantined: {_counts(summary['quarantined'])}",

@@ -102,20 +102,74 @@ def test_reduction_factor_per_year():
             cii.reduction_factor(year)
 
 
+ANNUAL, YTD = "annual", "year_to_date"
+
+
 @pytest.mark.parametrize(
     ("history", "expected"),
     [
-        ({2026: "E"}, True),                           # E once
-        ({2024: "A", 2025: "B", 2026: "E"}, True),
-        ({2024: "D", 2025: "D", 2026: "D"}, True),     # D three consecutive years
-        ({2025: "D", 2026: "D"}, False),               # D twice is not yet a plan
-        ({2023: "D", 2024: "D", 2026: "D"}, False),    # not consecutive
-        ({2024: "D", 2025: "C", 2026: "D"}, False),
-        ({2024: "D", 2025: "D", 2026: "C"}, False),
+        ({2026: ("E", YTD)}, False),                                        # a year-to-date E is provisional
+        ({2026: ("E", ANNUAL)}, True),                                      # an annual E
+        ({2024: ("A", ANNUAL), 2025: ("B", ANNUAL), 2026: ("E", ANNUAL)}, True),
+        ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, True),   # D three years running
+        ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", YTD)}, False),     # the third D not final yet
+        ({2024: ("D", ANNUAL), 2025: ("D", YTD), 2026: ("D", ANNUAL)}, False),     # 2025 never closed
+        ({2024: ("D", ANNUAL), 2025: ("C", ANNUAL), 2026: ("D", ANNUAL)}, False),
+        ({2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, False),                # D twice is not yet a plan
+        ({2023: ("D", ANNUAL), 2024: ("D", ANNUAL), 2026: ("D", ANNUAL)}, False),  # not consecutive
+        ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("C", ANNUAL)}, False),
+        ({2024: ("E", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, False),  # an earlier E is not a D
     ],
 )
-def test_corrective_action_plan_rule(history, expected):
+def test_corrective_action_plan_only_on_annual_ratings(history, expected):
+    # MARPOL Annex VI regulation 28.6.
     assert cii.cap_required(history, 2026) is expected
+
+
+def test_corrective_action_plan_rejects_an_unknown_period():
+    with pytest.raises(ValueError, match="period"):
+        cii.cap_required({2026: ("E", "final")}, 2026)
+
+
+# Size bands, written out from MEPC.353(78) Table 1: (category, capacity just below, at threshold).
+@pytest.mark.parametrize(
+    ("category", "below", "at", "line_below", "line_at"),
+    [
+        ("bulk_carrier", 278_999, 279_000, (4745, 0.622, 278_999), (4745, 0.622, 279_000)),
+        ("gas_carrier", 64_999, 65_000, (8104, 0.639, 64_999), (14405e7, 2.071, 65_000)),
+        ("general_cargo_ship", 19_999, 20_000, (588, 0.3885, 19_999), (31948, 0.792, 20_000)),
+        ("lng_carrier", 64_999, 65_000, (14779e10, 2.673, 65_000), (14479e10, 2.673, 65_000)),
+        ("lng_carrier", 99_999, 100_000, (14479e10, 2.673, 99_999), (9.827, 0.0, 100_000)),
+        ("ro_ro_cargo_ship_vehicle_carrier", 29_999, 30_000, (330, 0.329, 29_999), (3627, 0.590, 30_000)),
+        ("ro_ro_cargo_ship_vehicle_carrier", 57_699, 57_700, (3627, 0.590, 57_699), (3627, 0.590, 57_700)),
+    ],
+)
+def test_reference_line_either_side_of_each_threshold(category, below, at, line_below, line_at):
+    for capacity, (a, c, used) in ((below, line_below), (at, line_at)):
+        assert cii.reference_cii(category, capacity) == pytest.approx(a * used ** -c, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("category", "below", "at", "exp_d_below", "exp_d_at"),
+    [
+        ("gas_carrier", 64_999, 65_000, (0.85, 0.95, 1.06, 1.25), (0.81, 0.91, 1.12, 1.44)),
+        ("lng_carrier", 99_999, 100_000, (0.78, 0.92, 1.10, 1.37), (0.89, 0.98, 1.06, 1.13)),
+        ("lng_carrier", 64_999, 65_000, (0.78, 0.92, 1.10, 1.37), (0.78, 0.92, 1.10, 1.37)),
+    ],
+)
+def test_rating_vector_either_side_of_each_band(category, below, at, exp_d_below, exp_d_at):
+    # MEPC.354(78) Table 1: gas and LNG carriers have a dd vector per size band.
+    assert cii.boundaries(10.0, category, below) == pytest.approx(tuple(10.0 * e for e in exp_d_below))
+    assert cii.boundaries(10.0, category, at) == pytest.approx(tuple(10.0 * e for e in exp_d_at))
+
+
+def test_size_bands_cover_every_capacity_once():
+    # The Spark job joins on the bands: a gap would leave a ship unrated, an overlap would duplicate it.
+    for category in cii.CAPACITY_UNIT:
+        bands = sorted((line.min_capacity, line.max_capacity) for line in cii.REFERENCE_LINES
+                       if line.ship_category == category)
+        assert bands[0][0] == 0 and bands[-1][1] is None, category
+        assert all(upper == lower for (_, upper), (lower, _) in zip(bands, bands[1:])), category
 
 
 def test_co2_factors_and_unknown_fuel():

@@ -83,7 +83,7 @@ def test_ais_fuel_estimate_two_fix_tracks_by_hand(spark):
     track = positions(spark, [
         ("219000001", T0, 10.0, 0), ("219000001", T0 + timedelta(minutes=30), 11.0, 0),
         ("219000002", T0, 16.0, 0), ("219000002", T0 + timedelta(minutes=40), 16.0, 0),   # (16/14)^3 > 0.98
-        ("219000003", T0, 12.0, 0), ("219000003", T0 + timedelta(hours=2), 12.0, 0),     # silence: not credited
+        ("219000003", T0, 12.0, 0), ("219000003", T0 + timedelta(hours=2), 12.0, 0),     # a silence counts too
         ("219000004", T0, 12.0, 0), ("219000004", T0 + timedelta(minutes=30), 12.0, 0),
         ("219000005", T0, 12.0, 0), ("219000005", T0 + timedelta(minutes=30), 12.0, 0),
     ])
@@ -92,11 +92,21 @@ def test_ais_fuel_estimate_two_fix_tracks_by_hand(spark):
     assert issues == {"219000001": None, "219000002": None, "219000003": None,
                       "219000004": "no_sfoc_for_fuel", "219000005": "no_mcr"}
 
-    fuel_a = (10 / 14) ** 3 * 10_000 * 0.5 * 175 / 1e6     # load x MCR x h x SFOC (SSD, HFO)
-    fuel_b = 0.98 * 20_000 * (40 / 60) * 156 / 1e6         # capped load; LNG-Otto SFOC
+    def sfc(base, load):  # Fourth IMO GHG Study 2020: SFC_base x (0.455 L^2 - 0.710 L + 1.280)
+        return base * (0.455 * load ** 2 - 0.710 * load + 1.280)
+
+    # SOG 10 -> 11 kn interpolated over the hop: mean load by Simpson's rule (exact for a cubic).
+    load_a = ((10 / 14) ** 3 + 4 * (10.5 / 14) ** 3 + (11 / 14) ** 3) / 6
+    main_a = load_a * 10_000 * 0.5 * sfc(175, load_a) / 1e6           # load x MCR x h x SFC (SSD, HFO)
+    aux_a = 260 * 185 * 0.5 / 1e6                                     # Table 17 bulk 35-60k DWT at sea, MDO
+    fuel_b = 0.98 * 20_000 * (40 / 60) * sfc(156, 0.98) / 1e6          # capped load; LNG-Otto; no Table 17 row
+    load_c = (12 / 14) ** 3
+    main_c = load_c * 9_000 * 2 * sfc(175, load_c) / 1e6
+    aux_c = (560 * 185 + 280 * 320) * 2 / 1e6                          # Table 17 tanker 60-80k DWT at sea
     expected = spark.createDataFrame(
-        [("219000001", T0.date(), fuel_a, fuel_a * 3.114), ("219000002", T0.date(), fuel_b, fuel_b * 2.750),
-         ("219000003", T0.date(), 0.0, 0.0)],
+        [("219000001", T0.date(), main_a + aux_a, main_a * 3.114 + aux_a * 3.206),
+         ("219000002", T0.date(), fuel_b, fuel_b * 2.750),
+         ("219000003", T0.date(), main_c + aux_c, main_c * 3.114 + aux_c * 3.206)],
         "mmsi string, date date, fuel_t double, co2_t double")
     assertDataFrameEqual(estimate_ais_fuel(track, engines), expected)
 
@@ -152,8 +162,8 @@ def test_attained_cii_rating_and_flags_by_hand(spark):
         "219000001": None, "219000002": "no_fuel_data", "219000003": "no_distance",
         "219000004": "no_cii_ship_type"}
 
-    history = spark.createDataFrame([("219000001", 2024, "D"), ("219000001", 2025, "D")],
-                                    "mmsi string, year int, rating string")
+    history = spark.createDataFrame([("219000001", 2024, "D", "annual"), ("219000001", 2025, "D", "annual")],
+                                    "mmsi string, year int, rating string, period string")
     (row,) = cii_ratings(vessels, history, reference_lines(spark), reduction_factors(spark)).collect()
     attained = (8000.0 + 8852.4) * 1e6 / (50_000 * 60_000)
     required = (1 - 11 / 100) * 4745 * 50_000 ** -0.622
@@ -162,7 +172,8 @@ def test_attained_cii_rating_and_flags_by_hand(spark):
         "219000001", 2026, "bulk_carrier", 50_000.0, "DWT")
     assert row.co2_t == pytest.approx(16_852.4) and row.distance_nm == 60_000.0 and row.fuel_t == 5400.0
     assert row.attained == pytest.approx(attained) and row.required == pytest.approx(required)
-    assert row.rating == "D" and row.exceeds_required and row.cap_required    # D in 2024, 2025 and 2026
+    # Annual D in 2024 and 2025, but 2026 is year to date (data through 2 March): no plan yet (reg. 28.6).
+    assert row.rating == "D" and row.exceeds_required and not row.cap_required
     assert (row.is_estimated, row.period, row.through_date) == (False, "year_to_date", date(2026, 3, 2))
 
 
@@ -172,7 +183,7 @@ def test_a_vessel_that_emitted_nothing_needs_no_cut(spark):
     daily = spark.createDataFrame([("219000005", date(2026, 3, 2), 0.0, 0.0, 3.0, True, None, None)], DAILY)
     fleet = static(spark, [("219000005", "bulk_carrier", 50_000.0, 27_000.0, 14.0, 8_000.0, "HFO")])
     active = spark.createDataFrame([("219000005",)], "mmsi string")
-    history = spark.createDataFrame([], "mmsi string, year int, rating string")
+    history = spark.createDataFrame([], "mmsi string, year int, rating string, period string")
     lines, factors = reference_lines(spark), reduction_factors(spark)
     ratings = cii_ratings(vessel_year(daily, fleet, active, period), history, lines, factors)
     rows = cii_trajectory(ratings, (2026, 2030), lines, factors).collect()
