@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaError, KafkaException, TopicPartition
 
 from maritime_streaming.nmea import NmeaDecoder
 from maritime_streaming.producer import KafkaSink, StopFlag, pump
@@ -25,11 +25,22 @@ pytestmark = pytest.mark.integration
 PRODUCE = str(Path(sys.executable).parent / "maritime-produce")
 
 
+_NO_LEADER_YET = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
+
+
 def _watermarks(kafka, topic):
     consumer = Consumer(kafka.client_config(**{"group.id": f"probe-{uuid.uuid4().hex[:6]}"}))
+    deadline = time.monotonic() + 60
     try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        while True:
+            try:
+                partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+                return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                        for p in partitions}
+            except KafkaException as error:
+                # A broker that has just started may not have elected the topic's leaders yet.
+                if error.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
+                    raise
     finally:
         consumer.close()
 
