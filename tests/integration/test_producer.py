@@ -41,6 +41,7 @@ def _watermarks(kafka, topic):
                 # A broker that has just started may not have elected the topic's leaders yet.
                 if error.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
                     raise
+                time.sleep(0.5)  # poll interval of the wait, not a synchronisation sleep
     finally:
         consumer.close()
 
