@@ -27,17 +27,10 @@ from maritime_jobs.emissions import (
 )
 from maritimeiq import cii
 
-REPORTS = ("mmsi string, event_time timestamp, report_date date, fuel_type string, fuel_consumed_t double, "
-           "distance_nm double, hours_underway double, source string, partition int, offset long, "
-           "ingest_time timestamp")
-POSITIONS = ("mmsi string, event_time timestamp, event_date date, latitude double, longitude double, sog_kn double, "
-             "nav_status int, offset long, mmsi_class string")
-STATIC = ("mmsi string, ship_category string, dwt_t double, gt double, service_speed_kn double, mcr_kw double, "
-          "fuel_type string, valid_from timestamp, valid_to timestamp, is_current boolean")
+from tests.unit.test_emissions import DAILY, POSITIONS, REPORTS, STATIC
+
 ESTIMATED = "mmsi string, date date, fuel_t double, co2_t double"
 VESSEL_DAILY = "mmsi string, event_date date, distance_nm double"
-DAILY = ("mmsi string, date date, fuel_t double, co2_t double, distance_nm double, is_estimated boolean, "
-         "rolling_7d_co2_t double, rolling_30d_co2_t double")
 HISTORY = "mmsi string, year int, rating string, period string"
 T0 = datetime(2026, 3, 1, 6, 0)
 # C_F, t CO2 per t fuel (MEPC.364(79)).
