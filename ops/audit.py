@@ -43,13 +43,19 @@ def scan_secrets(root: Path = ROOT, baseline: Path = BASELINE) -> bool:
     with tempfile.TemporaryDirectory(prefix="secrets-baseline-") as scratch:
         copy = Path(scratch) / baseline.name
         shutil.copyfile(baseline, copy)
-        result = subprocess.run([str(BIN / "detect-secrets-hook"), "--baseline", str(copy), *files],
-                                cwd=root, capture_output=True, text=True)
+        result = subprocess.run(
+            [str(BIN / "detect-secrets-hook"), "--baseline", str(copy), *files],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
     if result.returncode in (0, BASELINE_LINES_MOVED):
         print(f"secrets scan: {len(files)} tracked files, no finding outside the reviewed baseline")
         if result.returncode == BASELINE_LINES_MOVED:
-            print("secrets scan: reviewed findings moved; `detect-secrets scan --baseline .secrets.baseline` "
-                  "refreshes their line numbers")
+            print(
+                "secrets scan: reviewed findings moved; `detect-secrets scan --baseline .secrets.baseline` "
+                "refreshes their line numbers"
+            )
         return True
     print("secrets scan: new potential secrets (remove them, or review and add to .secrets.baseline):")
     print(result.stdout + result.stderr)
@@ -59,9 +65,23 @@ def scan_secrets(root: Path = ROOT, baseline: Path = BASELINE) -> bool:
 def audit_dependencies(exceptions: dict[str, str]) -> bool:
     # The lock pins every package, so no resolution is needed (--no-deps --disable-pip).
     result = subprocess.run(
-        [str(BIN / "pip-audit"), "-r", str(ROOT / "requirements.txt"), "--no-deps", "--disable-pip",
-         "--desc", "on", "-f", "json", "--progress-spinner", "off"],
-        cwd=ROOT, capture_output=True, text=True)
+        [
+            str(BIN / "pip-audit"),
+            "-r",
+            str(ROOT / "requirements.txt"),
+            "--no-deps",
+            "--disable-pip",
+            "--desc",
+            "on",
+            "-f",
+            "json",
+            "--progress-spinner",
+            "off",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
@@ -75,20 +95,24 @@ def judge_report(report: dict, exceptions: dict[str, str]) -> bool:
     packages = report["dependencies"]
     skipped = [p for p in packages if "skip_reason" in p]
     findings = [(p["name"], p["version"], v) for p in packages for v in p.get("vulns", [])]
-    unexplained = [(n, ver, v) for n, ver, v in findings
-                   if not ({v["id"], *v.get("aliases", [])} & exceptions.keys())]
+    unexplained = [(n, ver, v) for n, ver, v in findings if not ({v["id"], *v.get("aliases", [])} & exceptions.keys())]
     for name, version, vuln in findings:
         ids = {vuln["id"], *vuln.get("aliases", [])}
         reason = next((exceptions[i] for i in ids if i in exceptions), None)
         status = f"explained: {reason}" if reason else "UNEXPLAINED"
-        print(f"  {name}=={version} {vuln['id']} (fixed in {', '.join(vuln['fix_versions']) or 'no release'}): "
-              f"{status}")
+        print(
+            f"  {name}=={version} {vuln['id']} (fixed in {', '.join(vuln['fix_versions']) or 'no release'}): {status}"
+        )
     audited = len(packages) - len(skipped)
-    print(f"dependency audit: {audited} of {len(packages)} pinned packages audited, "
-          f"{len(findings)} known vulnerabilities, {len(unexplained)} unexplained")
+    print(
+        f"dependency audit: {audited} of {len(packages)} pinned packages audited, "
+        f"{len(findings)} known vulnerabilities, {len(unexplained)} unexplained"
+    )
     if skipped:
-        print(f"dependency audit: the vulnerability service could not answer for {len(skipped)} packages "
-              f"(first: {skipped[0]['skip_reason']}); they are NOT audited by this run")
+        print(
+            f"dependency audit: the vulnerability service could not answer for {len(skipped)} packages "
+            f"(first: {skipped[0]['skip_reason']}); they are NOT audited by this run"
+        )
     return not unexplained
 
 

@@ -8,7 +8,7 @@ Severity policy (docs/OPERATIONS.md):
 * **P3**: a stream's data-quality violation rate (quarantined / rows_in) above
   ``quarantine_rate``; a task failed in a DAG outside ``production_dags``.
 
-Channels (``conf/alerting.yaml``, path overridable by ``MARITIME_ALERTING_CONFIG``):
+Channels (the ``alerting`` section of the platform configuration, conf/platform.yaml):
 the log, a Slack-compatible webhook, SMTP email and the ``maritime.alerts`` Kafka
 topic. Secrets never live in the file: the webhook URL comes from
 ``MARITIME_ALERT_WEBHOOK_URL`` or the Airflow Connection ``alert_webhook``, the SMTP
@@ -31,60 +31,20 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
-from maritimeiq.config import PROJECT_ROOT
+from maritimeiq.config import AlertingConfig, get_config
 
 log = logging.getLogger("maritime.alerts")
 
-CONFIG_ENV = "MARITIME_ALERTING_CONFIG"
 WEBHOOK_URL_ENV = "MARITIME_ALERT_WEBHOOK_URL"
 SMTP_PASSWORD_ENV = "MARITIME_ALERT_SMTP_PASSWORD"
 WEBHOOK_CONNECTION = "alert_webhook"
-DEFAULT_CONFIG = PROJECT_ROOT / "conf" / "alerting.yaml"
 SEVERITIES = ("P1", "P2", "P3")
-
-
-# -- settings ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Thresholds:
-    consumer_lag_messages: int = 10_000
-    producer_latency_seconds: float = 1.0
-    duration_ratio: float = 2.0
-    duration_history_runs: int = 10
-    duration_min_history: int = 3
-    quarantine_rate: float = 0.05
-    bronze_freshness_minutes: float = 30.0
-    worker_stale_seconds: float = 300.0
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    production_dags: tuple[str, ...] = ("*",)
-    dedupe_window_minutes: float = 30.0
-    state_path: str = str(PROJECT_ROOT / "var" / "alerts.sqlite")
-    thresholds: Thresholds = Thresholds()
-    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: {"log": {"enabled": True}})
-
-
-def load_settings(path: str | Path | None = None) -> AlertSettings:
-    """Read the alerting YAML (``MARITIME_ALERTING_CONFIG``, else ``conf/alerting.yaml``)."""
-    path = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-    data: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
-    state = Path(data.get("state_path") or "var/alerts.sqlite")
-    return AlertSettings(
-        production_dags=tuple(data.get("production_dags", ("*",))),
-        dedupe_window_minutes=float(data.get("dedupe_window_minutes", 30.0)),
-        state_path=str(state if state.is_absolute() else PROJECT_ROOT / state),
-        thresholds=Thresholds(**(data.get("thresholds") or {})),
-        channels=data.get("channels") or {"log": {"enabled": True}},
-    )
 
 
 # -- the alert --------------------------------------------------------------------------
@@ -113,8 +73,15 @@ class Alert:
 
     def text(self) -> str:
         head = f"[{self.severity}]{' RESOLVED' if self.resolved else ''} {self.title}"
-        facts = [("DAG", self.dag_id), ("task", self.task_id), ("run", self.run_id), ("try", self.try_number),
-                 ("log", self.log_url), ("exception", self.exception), ("vessel", self.mmsi)]
+        facts = [
+            ("DAG", self.dag_id),
+            ("task", self.task_id),
+            ("run", self.run_id),
+            ("try", self.try_number),
+            ("log", self.log_url),
+            ("exception", self.exception),
+            ("vessel", self.mmsi),
+        ]
         lines = [head, *([self.detail] if self.detail else [])]
         lines += [f"{name}: {value}" for name, value in facts if value not in (None, "")]
         return "\n".join(lines)
@@ -129,8 +96,9 @@ def failure_severity(dag_id: str | None, production_dags: Sequence[str]) -> str:
     return "P1" if any(fnmatch.fnmatchcase(dag_id or "", p) for p in production_dags) else "P3"
 
 
-def duration_exceeds(history_seconds: Sequence[float], current_seconds: float, *, ratio: float = 2.0,
-                     min_history: int = 3) -> bool:
+def duration_exceeds(
+    history_seconds: Sequence[float], current_seconds: float, *, ratio: float = 2.0, min_history: int = 3
+) -> bool:
     """P2 rule: the run took more than `ratio` x the mean of the earlier runs given
     (trailing window, oldest first). Too little history decides nothing."""
     if len(history_seconds) < min_history:
@@ -159,8 +127,9 @@ def quality_violations(records: Iterable[Mapping[str, Any]], threshold: float = 
     for r in records:
         rows_in, quarantined = int(r["rows_in"] or 0), int(r["quarantined"] or 0)
         if rows_in > 0 and quarantined / rows_in > threshold:
-            found.append(QualityViolation(r["stream"], r["interval_start"], rows_in, quarantined,
-                                          quarantined / rows_in))
+            found.append(
+                QualityViolation(r["stream"], r["interval_start"], rows_in, quarantined, quarantined / rows_in)
+            )
     return sorted(found, key=lambda v: (v.stream, v.interval_start))
 
 
@@ -173,10 +142,14 @@ class AlertState:
         self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS alert_sent (severity TEXT, dag_id TEXT, task_id TEXT, "
-                       "condition TEXT, sent_at REAL, PRIMARY KEY (severity, dag_id, task_id, condition))")
-            db.execute("CREATE TABLE IF NOT EXISTS task_duration (dag_id TEXT, task_id TEXT, run_id TEXT, "
-                       "seconds REAL, finished_at REAL, PRIMARY KEY (dag_id, task_id, run_id))")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS alert_sent (severity TEXT, dag_id TEXT, task_id TEXT, "
+                "condition TEXT, sent_at REAL, PRIMARY KEY (severity, dag_id, task_id, condition))"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS task_duration (dag_id TEXT, task_id TEXT, run_id TEXT, "
+                "seconds REAL, finished_at REAL, PRIMARY KEY (dag_id, task_id, run_id))"
+            )
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -197,8 +170,9 @@ class AlertState:
         """True (and the key marked sent now) unless it was sent within the window."""
         now = self.clock()
         with self._connect() as db:
-            row = db.execute("SELECT sent_at FROM alert_sent WHERE severity=? AND dag_id=? AND task_id=? "
-                             "AND condition=?", key).fetchone()
+            row = db.execute(
+                "SELECT sent_at FROM alert_sent WHERE severity=? AND dag_id=? AND task_id=? AND condition=?", key
+            ).fetchone()
             if row is not None and now - row[0] < window_seconds:
                 return False
             db.execute("INSERT OR REPLACE INTO alert_sent VALUES (?, ?, ?, ?, ?)", (*key, now))
@@ -207,19 +181,27 @@ class AlertState:
     def release(self, key: tuple[str, str, str, str]) -> bool:
         """Forget an active key; True when there was one (the condition had alerted)."""
         with self._connect() as db:
-            return db.execute("DELETE FROM alert_sent WHERE severity=? AND dag_id=? AND task_id=? AND condition=?",
-                              key).rowcount > 0
+            return (
+                db.execute(
+                    "DELETE FROM alert_sent WHERE severity=? AND dag_id=? AND task_id=? AND condition=?", key
+                ).rowcount
+                > 0
+            )
 
     def record_duration(self, dag_id: str, task_id: str, run_id: str, seconds: float) -> None:
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO task_duration VALUES (?, ?, ?, ?, ?)",
-                       (dag_id, task_id, run_id, seconds, self.clock()))
+            db.execute(
+                "INSERT OR REPLACE INTO task_duration VALUES (?, ?, ?, ?, ?)",
+                (dag_id, task_id, run_id, seconds, self.clock()),
+            )
 
     def durations(self, dag_id: str, task_id: str, limit: int) -> list[float]:
         """The last `limit` recorded durations of a task, oldest first."""
         with self._connect() as db:
-            rows = db.execute("SELECT seconds FROM task_duration WHERE dag_id=? AND task_id=? "
-                              "ORDER BY finished_at DESC LIMIT ?", (dag_id, task_id, limit)).fetchall()
+            rows = db.execute(
+                "SELECT seconds FROM task_duration WHERE dag_id=? AND task_id=? ORDER BY finished_at DESC LIMIT ?",
+                (dag_id, task_id, limit),
+            ).fetchall()
         return [r[0] for r in reversed(rows)]
 
 
@@ -252,8 +234,12 @@ class WebhookChannel:
         return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
     def send(self, alert: Alert) -> None:
-        request = urllib.request.Request(self.url, data=json.dumps(self.payload(alert)).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps(self.payload(alert)).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             response.read()
 
@@ -261,8 +247,18 @@ class WebhookChannel:
 class EmailChannel:
     name = "email"
 
-    def __init__(self, host: str, port: int, sender: str, recipients: Sequence[str], *, username: str = "",
-                 password: str = "", starttls: bool = False, timeout: float = 10.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        username: str = "",
+        password: str = "",
+        starttls: bool = False,
+        timeout: float = 10.0,
+    ):
         self.host, self.port, self.sender, self.recipients = host, port, sender, list(recipients)
         self.username, self.password, self.starttls, self.timeout = username, password, starttls, timeout
 
@@ -291,21 +287,33 @@ class KafkaChannel:
     def event(alert: Alert, at: datetime) -> dict[str, Any]:
         from maritimeiq.events import make_event
 
-        return make_event("alert", "alerting", at, alert_id=str(uuid.uuid4()), severity=alert.severity,
-                          title=("RESOLVED " if alert.resolved else "") + alert.title, detail=alert.text(),
-                          mmsi=alert.mmsi, dag_id=alert.dag_id, task_id=alert.task_id)
+        return make_event(
+            "alert",
+            "alerting",
+            at,
+            alert_id=str(uuid.uuid4()),
+            severity=alert.severity,
+            title=("RESOLVED " if alert.resolved else "") + alert.title,
+            detail=alert.text(),
+            mmsi=alert.mmsi,
+            dag_id=alert.dag_id,
+            task_id=alert.task_id,
+        )
 
     def send(self, alert: Alert) -> None:
         from confluent_kafka import Producer
 
         from maritimeiq.events import TOPIC_OF
 
-        event = self.event(alert, datetime.now(timezone.utc))
+        event = self.event(alert, datetime.now(UTC))
         errors: list[Any] = []
-        producer = Producer({**self.client_config, "acks": "all",
-                             "message.timeout.ms": int(self.timeout * 1000)})
-        producer.produce(TOPIC_OF["alert"], key=event["alert_id"], value=json.dumps(event).encode(),
-                         on_delivery=lambda err, _msg: errors.append(err) if err else None)
+        producer = Producer({**self.client_config, "acks": "all", "message.timeout.ms": int(self.timeout * 1000)})
+        producer.produce(
+            TOPIC_OF["alert"],
+            key=event["alert_id"],
+            value=json.dumps(event).encode(),
+            on_delivery=lambda err, _msg: errors.append(err) if err else None,
+        )
         if producer.flush(self.timeout) or errors:
             raise RuntimeError(f"alert not delivered to Kafka: {errors or 'timed out'}")
 
@@ -324,40 +332,44 @@ def webhook_url() -> str | None:
     return (connection.extra_dejson or {}).get("url") or connection.host or None
 
 
-def build_channels(settings: AlertSettings) -> list[Channel]:
+def build_channels(settings: AlertingConfig) -> list[Channel]:
     """The enabled channels; one whose secret or address is missing is skipped with a warning."""
-    spec = {name: dict(value or {}) for name, value in settings.channels.items()}
+    spec = settings.channels
     channels: list[Channel] = []
-    if spec.get("log", {}).get("enabled", True):
+    if spec.log.enabled:
         channels.append(LogChannel())
-    if spec.get("webhook", {}).get("enabled"):
+    if spec.webhook.enabled:
         url = webhook_url()
         if url:
-            channels.append(WebhookChannel(url, float(spec["webhook"].get("timeout_seconds", 10))))
+            channels.append(WebhookChannel(url, spec.webhook.timeout_seconds))
         else:
-            log.warning("webhook channel enabled but neither %s nor Connection %s is set",
-                        WEBHOOK_URL_ENV, WEBHOOK_CONNECTION)
-    if spec.get("email", {}).get("enabled"):
-        email = spec["email"]
-        if email.get("smtp_host") and email.get("to"):
-            channels.append(EmailChannel(email["smtp_host"], int(email.get("smtp_port", 25)),
-                                         email.get("from", "maritimeiq-alerts@localhost"), email["to"],
-                                         username=email.get("username", ""),
-                                         password=os.environ.get(SMTP_PASSWORD_ENV, ""),
-                                         starttls=bool(email.get("starttls", False))))
+            log.warning(
+                "webhook channel enabled but neither %s nor Connection %s is set", WEBHOOK_URL_ENV, WEBHOOK_CONNECTION
+            )
+    if spec.email.enabled:
+        email = spec.email
+        if email.smtp_host and email.to:
+            channels.append(
+                EmailChannel(
+                    email.smtp_host,
+                    email.smtp_port,
+                    email.sender,
+                    email.to,
+                    username=email.username,
+                    password=os.environ.get(SMTP_PASSWORD_ENV, ""),
+                    starttls=email.starttls,
+                )
+            )
         else:
             log.warning("email channel enabled without smtp_host and to")
-    if spec.get("kafka", {}).get("enabled"):
-        from maritimeiq.config import get_config
-
-        channels.append(KafkaChannel(get_config().kafka.client_config(),
-                                     float(spec["kafka"].get("timeout_seconds", 10))))
+    if spec.kafka.enabled:
+        channels.append(KafkaChannel(get_config().kafka.client_config(), spec.kafka.timeout_seconds))
     return channels
 
 
 # -- the notifier -----------------------------------------------------------------------
 class Notifier:
-    def __init__(self, settings: AlertSettings, channels: Sequence[Channel], state: AlertState):
+    def __init__(self, settings: AlertingConfig, channels: Sequence[Channel], state: AlertState):
         self.settings, self.channels, self.state = settings, list(channels), state
 
     def send(self, alert: Alert) -> bool:
@@ -383,8 +395,9 @@ class Notifier:
                 log.exception("alert channel %s failed for %s", channel.name, alert.key)
 
 
-def get_notifier(settings: AlertSettings | None = None, clock: Callable[[], float] = time.time) -> Notifier:
-    settings = settings or load_settings()
+def get_notifier(settings: AlertingConfig | None = None, clock: Callable[[], float] = time.time) -> Notifier:
+    """A notifier with the given settings, else the platform configuration's ``alerting``."""
+    settings = settings or get_config().alerting
     return Notifier(settings, build_channels(settings), AlertState(settings.state_path, clock))
 
 
@@ -432,17 +445,26 @@ def on_spark_task_success(context: dict[str, Any]) -> None:
         started = getattr(ti, "start_date", None)
         if started is None:
             return
-        seconds = (datetime.now(timezone.utc) - started).total_seconds()
+        seconds = (datetime.now(UTC) - started).total_seconds()
         notifier = get_notifier()
         limits = notifier.settings.thresholds
         history = notifier.state.durations(ti.dag_id, ti.task_id, limits.duration_history_runs)
         notifier.state.record_duration(ti.dag_id, ti.task_id, ti.run_id, seconds)
         if duration_exceeds(history, seconds, ratio=limits.duration_ratio, min_history=limits.duration_min_history):
             mean = sum(history) / len(history)
-            notifier.send(Alert("P2", f"Slow Spark task: {ti.dag_id}.{ti.task_id}", "duration_over_trailing_avg",
-                                detail=f"took {seconds:.0f} s, {seconds / mean:.1f}x the average {mean:.0f} s "
-                                       f"of the last {len(history)} runs",
-                                dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
-                                try_number=getattr(ti, "try_number", None), log_url=getattr(ti, "log_url", None)))
+            notifier.send(
+                Alert(
+                    "P2",
+                    f"Slow Spark task: {ti.dag_id}.{ti.task_id}",
+                    "duration_over_trailing_avg",
+                    detail=f"took {seconds:.0f} s, {seconds / mean:.1f}x the average {mean:.0f} s "
+                    f"of the last {len(history)} runs",
+                    dag_id=ti.dag_id,
+                    task_id=ti.task_id,
+                    run_id=ti.run_id,
+                    try_number=getattr(ti, "try_number", None),
+                    log_url=getattr(ti, "log_url", None),
+                )
+            )
     except Exception:
         log.exception("duration check failed")

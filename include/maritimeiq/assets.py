@@ -1,4 +1,4 @@
-"""Airflow Assets naming the lake tables DAGs produce and consume.
+"""Airflow Assets naming the lake tables DAGs produce and consume, one per catalog table.
 
 Names are logical (``maritime.<layer>.<table>``); physical locations come from the
 platform configuration at run time, so nothing is read when a DAG file is parsed.
@@ -6,29 +6,31 @@ platform configuration at run time, so nothing is read when a DAG file is parsed
 
 from airflow.sdk import Asset
 
-
-def _table(layer: str, table: str) -> Asset:
-    return Asset(name=f"maritime.{layer}.{table}", uri=f"maritime://lake/{layer}/{table}")
+from maritimeiq import catalog
 
 
-REFERENCE_PORTS = _table("reference", "ports")
-SILVER_AIS_POSITIONS = _table("silver", "ais_positions")
-SILVER_VESSEL_STATIC = _table("silver", "vessel_static")
-SILVER_ENVIRONMENTAL_READINGS = _table("silver", "environmental_readings")
-SILVER_MAINTENANCE_EVENTS = _table("silver", "maintenance_events")
-SILVER_VOYAGE_EVENTS = _table("silver", "voyage_events")
-SILVER_FUEL_REPORTS = _table("silver", "fuel_reports")
-SILVER_EU_MRV_REPORTS = _table("silver", "eu_mrv_reports")
-GOLD_VESSEL_DAILY_METRICS = _table("gold", "vessel_daily_metrics")
-GOLD_FLEET_DAILY_KPIS = _table("gold", "fleet_daily_kpis")
-GOLD_PORT_CALLS = _table("gold", "port_calls")
-GOLD_VOYAGES = _table("gold", "voyages")
-GOLD_ROUTE_DELAY_ROLLING = _table("gold", "route_delay_rolling")
-GOLD_ROUTE_PERFORMANCE = _table("gold", "route_performance")
-GOLD_CII_RATINGS = _table("gold", "cii_ratings")
-GOLD_CO2_DAILY = _table("gold", "co2_daily")
-GOLD_CII_TRAJECTORY = _table("gold", "cii_trajectory")
-GOLD_EU_MRV_SHIP_TYPE_YEAR = _table("gold", "eu_mrv_ship_type_year")
-GOLD_MAINTENANCE_PREDICTIONS = _table("gold", "maintenance_predictions")
-GOLD_COLLISION_ALERTS = _table("gold", "collision_alerts")
+def table_asset(table: catalog.Table) -> Asset:
+    return Asset(name=table.asset_name, uri=table.asset_uri)
+
+
+REFERENCE_PORTS = table_asset(catalog.REFERENCE_PORTS)
+SILVER_AIS_POSITIONS = table_asset(catalog.SILVER_AIS_POSITIONS)
+SILVER_VESSEL_STATIC = table_asset(catalog.SILVER_VESSEL_STATIC)
+SILVER_ENVIRONMENTAL_READINGS = table_asset(catalog.SILVER_ENVIRONMENTAL_READINGS)
+SILVER_MAINTENANCE_EVENTS = table_asset(catalog.SILVER_MAINTENANCE_EVENTS)
+SILVER_VOYAGE_EVENTS = table_asset(catalog.SILVER_VOYAGE_EVENTS)
+SILVER_FUEL_REPORTS = table_asset(catalog.SILVER_FUEL_REPORTS)
+SILVER_EU_MRV_REPORTS = table_asset(catalog.SILVER_EU_MRV_REPORTS)
+GOLD_VESSEL_DAILY_METRICS = table_asset(catalog.GOLD_VESSEL_DAILY_METRICS)
+GOLD_FLEET_DAILY_KPIS = table_asset(catalog.GOLD_FLEET_DAILY_KPIS)
+GOLD_PORT_CALLS = table_asset(catalog.GOLD_PORT_CALLS)
+GOLD_VOYAGES = table_asset(catalog.GOLD_VOYAGES)
+GOLD_ROUTE_DELAY_ROLLING = table_asset(catalog.GOLD_ROUTE_DELAY_ROLLING)
+GOLD_ROUTE_PERFORMANCE = table_asset(catalog.GOLD_ROUTE_PERFORMANCE)
+GOLD_CII_RATINGS = table_asset(catalog.GOLD_CII_RATINGS)
+GOLD_CO2_DAILY = table_asset(catalog.GOLD_CO2_DAILY)
+GOLD_CII_TRAJECTORY = table_asset(catalog.GOLD_CII_TRAJECTORY)
+GOLD_EU_MRV_SHIP_TYPE_YEAR = table_asset(catalog.GOLD_EU_MRV_SHIP_TYPE_YEAR)
+GOLD_MAINTENANCE_PREDICTIONS = table_asset(catalog.GOLD_MAINTENANCE_PREDICTIONS)
+GOLD_COLLISION_ALERTS = table_asset(catalog.GOLD_COLLISION_ALERTS)
 MODEL_MAINTENANCE = Asset(name="maritime.model.maintenance", uri="mlflow://registered-models/maritime-maintenance")

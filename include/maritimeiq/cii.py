@@ -1,6 +1,6 @@
 """IMO Carbon Intensity Indicator: the regulation's tables and formulas, in plain Python.
 
-The tables live here once. The Spark job (`maritime_jobs.emissions`) turns them into
+The tables live here once. The Spark job (`maritime_jobs.emissions_compliance`) turns them into
 small broadcast lookup tables and map expressions; tests check them against numbers
 written out by hand from the resolutions.
 
@@ -86,59 +86,108 @@ class AuxiliaryDemand:
 # type, size and phase). Only the classes whose size measure vessel_static carries (DWT or
 # GT) are here; container ships (TEU), gas and LNG carriers (m3), vehicle carriers (cars)
 # and combination carriers have no row and get no auxiliary estimate.
-_BULK_SMALL, _BULK_MID, _BULK_LARGE = ((70, 70, 60, 0), (110, 180, 500, 190)), \
-    ((130, 130, 120, 0), (150, 250, 680, 260)), ((260, 260, 240, 0), (240, 400, 1100, 410))
+_BULK_SMALL, _BULK_MID, _BULK_LARGE = (
+    ((70, 70, 60, 0), (110, 180, 500, 190)),
+    ((130, 130, 120, 0), (150, 250, 680, 260)),
+    ((260, 260, 240, 0), (240, 400, 1100, 410)),
+)
 _GENERAL_CARGO_LARGE = ((150, 150, 130, 0), (720, 370, 1450, 520))
 _RO_RO_BOILER_SMALL, _RO_RO_BOILER_LARGE = (260, 250, 170, 0), (390, 380, 260, 0)
 _CRUISE_BOILER, _CRUISE_LARGE_AUX = (1100, 950, 980, 0), (11500, 11500, 14900, 11500)
+
+
+def _per_phase(kw: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    return (float(kw[0]), float(kw[1]), float(kw[2]), float(kw[3]))
+
+
 AUXILIARY_DEMAND: tuple[AuxiliaryDemand, ...] = tuple(
-    AuxiliaryDemand(category, unit, float(size), tuple(map(float, boiler)), tuple(map(float, aux)))
+    AuxiliaryDemand(category, unit, float(size), _per_phase(boiler), _per_phase(aux))
     for category, unit, bands in (
-        ("bulk_carrier", "DWT", ((0, *_BULK_SMALL), (10_000, *_BULK_SMALL), (35_000, *_BULK_MID),
-                                 (60_000, *_BULK_LARGE), (100_000, *_BULK_LARGE), (200_000, *_BULK_LARGE))),
-        ("tanker", "DWT", (  # the Study's oil tankers
-            (0, (500, 100, 100, 0), (250, 250, 375, 250)),
-            (5_000, (750, 150, 150, 0), (375, 375, 560, 375)),
-            (10_000, (1250, 250, 250, 0), (690, 500, 580, 490)),
-            (20_000, (2700, 270, 270, 270), (720, 520, 600, 510)),
-            (60_000, (3250, 360, 360, 280), (620, 490, 770, 560)),
-            (80_000, (4000, 400, 400, 280), (800, 640, 910, 690)),
-            (120_000, (6500, 500, 500, 300), (2500, 770, 1300, 860)),
-            (200_000, (7000, 600, 600, 300), (2500, 770, 1300, 860)))),
-        ("general_cargo_ship", "DWT", (
-            (0, (0, 0, 0, 0), (90, 50, 180, 60)),
-            (5_000, (110, 110, 100, 0), (240, 130, 490, 180)),
-            (10_000, *_GENERAL_CARGO_LARGE), (20_000, *_GENERAL_CARGO_LARGE))),
-        ("refrigerated_cargo_carrier", "DWT", (  # the Study's refrigerated bulk
-            (0, (270, 270, 270, 0), (520, 570, 560, 570)),
-            (2_000, (270, 270, 270, 0), (1100, 1200, 1150, 1200)),
-            (6_000, (270, 270, 270, 0), (1500, 1650, 1600, 1650)),
-            (10_000, (270, 270, 270, 0), (2850, 3100, 3000, 3100)))),
-        ("ro_ro_cargo_ship", "DWT", (
-            (0, _RO_RO_BOILER_SMALL, (750, 430, 1300, 430)),
-            (5_000, _RO_RO_BOILER_SMALL, (1100, 680, 2100, 680)),
-            (10_000, _RO_RO_BOILER_LARGE, (1200, 950, 2700, 950)),
-            (15_000, _RO_RO_BOILER_LARGE, (1200, 950, 2700, 950)))),
-        ("ro_ro_passenger_ship", "GT", (  # the Study's ro-pax
-            (0, _RO_RO_BOILER_SMALL, (105, 105, 105, 105)),
-            (2_000, _RO_RO_BOILER_SMALL, (330, 330, 330, 330)),
-            (5_000, _RO_RO_BOILER_SMALL, (670, 670, 670, 670)),
-            (10_000, _RO_RO_BOILER_LARGE, (1100, 1100, 1100, 1000)),
-            (20_000, _RO_RO_BOILER_LARGE, (1950, 1950, 1950, 1950)))),
-        ("cruise_passenger_ship", "GT", (
-            (0, _CRUISE_BOILER, (450, 450, 580, 450)),
-            (2_000, _CRUISE_BOILER, (450, 450, 580, 450)),
-            (10_000, _CRUISE_BOILER, (3500, 3500, 5500, 3500)),
-            (60_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX),
-            (100_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX),
-            (150_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX))),
+        (
+            "bulk_carrier",
+            "DWT",
+            (
+                (0, *_BULK_SMALL),
+                (10_000, *_BULK_SMALL),
+                (35_000, *_BULK_MID),
+                (60_000, *_BULK_LARGE),
+                (100_000, *_BULK_LARGE),
+                (200_000, *_BULK_LARGE),
+            ),
+        ),
+        (
+            "tanker",
+            "DWT",
+            (  # the Study's oil tankers
+                (0, (500, 100, 100, 0), (250, 250, 375, 250)),
+                (5_000, (750, 150, 150, 0), (375, 375, 560, 375)),
+                (10_000, (1250, 250, 250, 0), (690, 500, 580, 490)),
+                (20_000, (2700, 270, 270, 270), (720, 520, 600, 510)),
+                (60_000, (3250, 360, 360, 280), (620, 490, 770, 560)),
+                (80_000, (4000, 400, 400, 280), (800, 640, 910, 690)),
+                (120_000, (6500, 500, 500, 300), (2500, 770, 1300, 860)),
+                (200_000, (7000, 600, 600, 300), (2500, 770, 1300, 860)),
+            ),
+        ),
+        (
+            "general_cargo_ship",
+            "DWT",
+            (
+                (0, (0, 0, 0, 0), (90, 50, 180, 60)),
+                (5_000, (110, 110, 100, 0), (240, 130, 490, 180)),
+                (10_000, *_GENERAL_CARGO_LARGE),
+                (20_000, *_GENERAL_CARGO_LARGE),
+            ),
+        ),
+        (
+            "refrigerated_cargo_carrier",
+            "DWT",
+            (  # the Study's refrigerated bulk
+                (0, (270, 270, 270, 0), (520, 570, 560, 570)),
+                (2_000, (270, 270, 270, 0), (1100, 1200, 1150, 1200)),
+                (6_000, (270, 270, 270, 0), (1500, 1650, 1600, 1650)),
+                (10_000, (270, 270, 270, 0), (2850, 3100, 3000, 3100)),
+            ),
+        ),
+        (
+            "ro_ro_cargo_ship",
+            "DWT",
+            (
+                (0, _RO_RO_BOILER_SMALL, (750, 430, 1300, 430)),
+                (5_000, _RO_RO_BOILER_SMALL, (1100, 680, 2100, 680)),
+                (10_000, _RO_RO_BOILER_LARGE, (1200, 950, 2700, 950)),
+                (15_000, _RO_RO_BOILER_LARGE, (1200, 950, 2700, 950)),
+            ),
+        ),
+        (
+            "ro_ro_passenger_ship",
+            "GT",
+            (  # the Study's ro-pax
+                (0, _RO_RO_BOILER_SMALL, (105, 105, 105, 105)),
+                (2_000, _RO_RO_BOILER_SMALL, (330, 330, 330, 330)),
+                (5_000, _RO_RO_BOILER_SMALL, (670, 670, 670, 670)),
+                (10_000, _RO_RO_BOILER_LARGE, (1100, 1100, 1100, 1000)),
+                (20_000, _RO_RO_BOILER_LARGE, (1950, 1950, 1950, 1950)),
+            ),
+        ),
+        (
+            "cruise_passenger_ship",
+            "GT",
+            (
+                (0, _CRUISE_BOILER, (450, 450, 580, 450)),
+                (2_000, _CRUISE_BOILER, (450, 450, 580, 450)),
+                (10_000, _CRUISE_BOILER, (3500, 3500, 5500, 3500)),
+                (60_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX),
+                (100_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX),
+                (150_000, _CRUISE_BOILER, _CRUISE_LARGE_AUX),
+            ),
+        ),
     )
     for size, boiler, aux in bands
 )
 
 
-def auxiliary_demand(ship_category: str | None, dwt: float | None, gt: float | None
-                     ) -> AuxiliaryDemand | None:
+def auxiliary_demand(ship_category: str | None, dwt: float | None, gt: float | None) -> AuxiliaryDemand | None:
     """The Table 17 band of a ship (None when its class or size is not in the table)."""
     category = canonical_category(ship_category)
     bands = [row for row in AUXILIARY_DEMAND if row.ship_category == category]
@@ -153,10 +202,17 @@ def main_engine_sfc(sfc_base: float, load: float) -> float:
     a, b, c = LOW_LOAD_SFC_COEFFICIENTS
     return sfc_base * (a * load * load + b * load + c)
 
+
 # Reduction factor Z in per cent relative to 2019: MEPC.338(76) (2023-2026), MEPC.400(83) (2027-2030).
 REDUCTION_FACTOR_PCT: dict[int, float] = {
-    2023: 5.0, 2024: 7.0, 2025: 9.0, 2026: 11.0,
-    2027: 13.625, 2028: 16.25, 2029: 18.875, 2030: 21.5,
+    2023: 5.0,
+    2024: 7.0,
+    2025: 9.0,
+    2026: 11.0,
+    2027: 13.625,
+    2028: 16.25,
+    2029: 18.875,
+    2030: 21.5,
 }
 
 RATINGS = ("A", "B", "C", "D", "E")
@@ -274,8 +330,11 @@ def reference_line(ship_category: str, capacity: float) -> ReferenceLine:
     if capacity <= 0:
         raise ValueError(f"capacity must be positive, got {capacity}")
     for line in REFERENCE_LINES:
-        if (line.ship_category == ship_category and capacity >= line.min_capacity
-                and (line.max_capacity is None or capacity < line.max_capacity)):
+        if (
+            line.ship_category == ship_category
+            and capacity >= line.min_capacity
+            and (line.max_capacity is None or capacity < line.max_capacity)
+        ):
             return line
     raise ValueError(f"no CII reference line for ship type {ship_category!r}")
 
@@ -288,8 +347,9 @@ def reference_cii(ship_category: str, capacity: float) -> float:
 
 def reduction_factor(year: int) -> float:
     if year not in REDUCTION_FACTOR_PCT:
-        raise ValueError(f"no reduction factor Z for {year}: defined for {min(REDUCTION_FACTOR_PCT)}-"
-                         f"{max(REDUCTION_FACTOR_PCT)}")
+        raise ValueError(
+            f"no reduction factor Z for {year}: defined for {min(REDUCTION_FACTOR_PCT)}-{max(REDUCTION_FACTOR_PCT)}"
+        )
     return REDUCTION_FACTOR_PCT[year]
 
 
@@ -334,6 +394,7 @@ def cap_required(history: Mapping[int, tuple[str, str]], year: int) -> bool:
     A year-to-date rating is provisional and never counts, neither as this year's nor
     as an earlier one.
     """
+
     def annual_rating(y: int) -> str | None:
         if y not in history:
             return None
@@ -355,12 +416,23 @@ def co2_cut_to_c(attained: float, required: float, ship_category: str, capacity:
 
 def reference_line_rows() -> list[tuple]:
     """REFERENCE_LINES with capacity units, for a Spark lookup table (see `REFERENCE_LINE_SCHEMA`)."""
-    return [(line.ship_category, CAPACITY_UNIT[line.ship_category], float(line.min_capacity),
-             None if line.max_capacity is None else float(line.max_capacity), float(line.a), float(line.c),
-             None if line.fixed_capacity is None else float(line.fixed_capacity), *map(float, line.exp_d))
-            for line in REFERENCE_LINES]
+    return [
+        (
+            line.ship_category,
+            CAPACITY_UNIT[line.ship_category],
+            float(line.min_capacity),
+            None if line.max_capacity is None else float(line.max_capacity),
+            float(line.a),
+            float(line.c),
+            None if line.fixed_capacity is None else float(line.fixed_capacity),
+            *map(float, line.exp_d),
+        )
+        for line in REFERENCE_LINES
+    ]
 
 
-REFERENCE_LINE_SCHEMA = ("ship_category string, capacity_unit string, min_capacity double, max_capacity double, "
-                         "a double, c double, fixed_capacity double, exp_d1 double, exp_d2 double, exp_d3 double, "
-                         "exp_d4 double")
+REFERENCE_LINE_SCHEMA = (
+    "ship_category string, capacity_unit string, min_capacity double, max_capacity double, "
+    "a double, c double, fixed_capacity double, exp_d1 double, exp_d2 double, exp_d3 double, "
+    "exp_d4 double"
+)

@@ -9,6 +9,10 @@ Precedence, lowest first:
    ``MARITIME__KAFKA__CLIENT__SASL_PASSWORD=...``. Keys are lower-cased and, below
    the first level of ``kafka.client`` and ``spark.conf``, ``_`` becomes ``.`` so
    that librdkafka and Spark property names can be written in the environment.
+
+Every section, alerting and table maintenance included, rejects unknown keys: a wrong key
+or value fails at start with a :class:`ConfigError` naming the key path and the file or
+variable that set it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from maritimeiq import catalog
 
 ENV_PREFIX = "MARITIME__"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,13 +36,30 @@ LOCAL_FILE = PROJECT_ROOT / "conf" / "platform.local.yaml"
 _PASSTHROUGH = {("kafka", "client"), ("spark", "conf")}
 
 
-class TopicSpec(BaseModel):
-    name: str
+class ConfigError(ValueError):
+    """The layered configuration has unknown keys or bad values; the message names each
+    key path with the file or environment variable that set it."""
+
+
+class _StrictModel(BaseModel):
+    # A misspelt key would otherwise be ignored silently and its default used.
+    model_config = ConfigDict(extra="forbid")
+
+
+class TopicSettings(_StrictModel):
+    """Per-deployment settings of one topic; topic names come from :mod:`maritimeiq.catalog`."""
+
     partitions: int = Field(gt=0)
     config: dict[str, str] = {}
 
 
-class KafkaSecurityConfig(BaseModel):
+class TopicSpec(TopicSettings):
+    """A topic as it is applied to the cluster: catalog name plus settings."""
+
+    name: str
+
+
+class KafkaSecurityConfig(_StrictModel):
     """SASL_SSL with SCRAM-SHA-512 and ACLs (docs/KAFKA_SECURITY.md)."""
 
     enabled: bool = False
@@ -57,15 +80,25 @@ class KafkaSecurityConfig(BaseModel):
         return {str(k): str(v) for k, v in (yaml.safe_load(path.read_text()) or {}).items()}
 
 
-class KafkaConfig(BaseModel):
+class KafkaConfig(_StrictModel):
     bootstrap_servers: str
     controller_port: int = 9093
     client: dict[str, str] = {}
     security: KafkaSecurityConfig = KafkaSecurityConfig()
     broker_heap: str = "512m"
-    topics: list[TopicSpec]
-    dead_letter_suffix: str = ".dlq"
+    topics: dict[str, TopicSettings]  # keyed by catalog source topic, every one of them
     dead_letter_retention_ms: str = "2592000000"
+
+    @field_validator("topics")
+    @classmethod
+    def _catalog_topics(cls, topics: dict[str, TopicSettings]) -> dict[str, TopicSettings]:
+        unknown = sorted(set(topics) - set(catalog.SOURCE_TOPICS))
+        if unknown:
+            raise ValueError(f"{unknown} are not topics of the catalog; known: {list(catalog.SOURCE_TOPICS)}")
+        missing = [topic for topic in catalog.SOURCE_TOPICS if topic not in topics]
+        if missing:
+            raise ValueError(f"no settings for the catalog topics {missing}")
+        return topics
 
     def client_config(self, **extra: Any) -> dict[str, Any]:
         """librdkafka settings for any producer, consumer or admin client. With security
@@ -86,23 +119,29 @@ class KafkaConfig(BaseModel):
             return settings
         settings.pop("sasl.mechanisms", None)  # librdkafka's alias of sasl.mechanism
         # Hostname verification stays on: it is what ties the broker certificate to the host.
-        return {**settings, "security.protocol": "SASL_SSL", "sasl.mechanism": self.security.mechanism,
-                "ssl.endpoint.identification.algorithm": "https"}
+        return {
+            **settings,
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": self.security.mechanism,
+            "ssl.endpoint.identification.algorithm": "https",
+        }
 
     def all_topics(self) -> list[TopicSpec]:
-        """Source topics followed by one dead-letter topic per source topic."""
+        """The catalog's source topics, then one dead-letter topic per source topic with the
+        same partitioning and the dead-letter retention."""
+        sources = [TopicSpec(name=name, **self.topics[name].model_dump()) for name in catalog.SOURCE_TOPICS]
         dead_letters = [
             TopicSpec(
-                name=t.name + self.dead_letter_suffix,
+                name=catalog.dead_letter_topic(t.name),
                 partitions=t.partitions,
                 config={**t.config, "retention.ms": self.dead_letter_retention_ms},
             )
-            for t in self.topics
+            for t in sources
         ]
-        return [*self.topics, *dead_letters]
+        return [*sources, *dead_letters]
 
 
-class BronzeConfig(BaseModel):
+class BronzeConfig(_StrictModel):
     trigger_seconds: float = 30.0
     max_offsets_per_trigger: int = 500_000
     fail_on_data_loss: bool = True
@@ -110,25 +149,22 @@ class BronzeConfig(BaseModel):
     metrics_port: int = 9464
 
 
-class SparkConfig(BaseModel):
+class SparkConfig(_StrictModel):
     master: str = "local[*]"
     driver_memory: str = "4g"
     shuffle_partitions: int = 4
     conf: dict[str, str] = {}
 
 
-class LakeConfig(BaseModel):
+class LakeConfig(_StrictModel):
     root: str
     checkpoint_root: str
-
-    def table_path(self, layer: str, table: str) -> str:
-        return f"{self.root.rstrip('/')}/{layer}/{table}"
 
     def checkpoint_path(self, name: str) -> str:
         return f"{self.checkpoint_root.rstrip('/')}/{name}"
 
 
-class AirflowConfig(BaseModel):
+class AirflowConfig(_StrictModel):
     home: str
     database_url: str = ""
     api_host: str = "127.0.0.1"
@@ -144,7 +180,7 @@ class AirflowConfig(BaseModel):
         return self.database_url or f"sqlite:///{Path(self.home) / 'airflow.db'}"
 
 
-class MlflowConfig(BaseModel):
+class MlflowConfig(_StrictModel):
     host: str = "127.0.0.1"
     port: int = 5000
     tracking_uri: str
@@ -154,11 +190,79 @@ class MlflowConfig(BaseModel):
     auth: bool = False
 
 
-class ServingConfig(BaseModel):
+class ServingConfig(_StrictModel):
     database_url: str = ""
 
 
-class PlatformConfig(BaseModel):
+class AlertThresholds(_StrictModel):
+    """Limits of the severity policy in :mod:`maritimeiq.alerting` (docs/OPERATIONS.md)."""
+
+    consumer_lag_messages: int = 10_000
+    producer_latency_seconds: float = 1.0
+    duration_ratio: float = 2.0
+    duration_history_runs: int = 10
+    duration_min_history: int = 3
+    quarantine_rate: float = 0.05
+    bronze_freshness_minutes: float = 30.0
+    worker_stale_seconds: float = 300.0
+
+
+class LogChannelConfig(_StrictModel):
+    enabled: bool = True
+
+
+class WebhookChannelConfig(_StrictModel):
+    enabled: bool = False
+    timeout_seconds: float = 10.0
+
+
+class EmailChannelConfig(_StrictModel):
+    enabled: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 25
+    starttls: bool = False
+    username: str = ""
+    sender: str = Field(default="maritimeiq-alerts@localhost", alias="from")  # `from` is a Python keyword
+    to: list[str] = []
+
+
+class KafkaChannelConfig(_StrictModel):
+    enabled: bool = False
+    timeout_seconds: float = 10.0
+
+
+class AlertChannels(_StrictModel):
+    log: LogChannelConfig = LogChannelConfig()
+    webhook: WebhookChannelConfig = WebhookChannelConfig()
+    email: EmailChannelConfig = EmailChannelConfig()
+    kafka: KafkaChannelConfig = KafkaChannelConfig()
+
+
+class AlertingConfig(_StrictModel):
+    """Alert routing; secrets (webhook URL, SMTP password) come from the environment or
+    an Airflow Connection, never from here."""
+
+    production_dags: tuple[str, ...] = ("*",)
+    dedupe_window_minutes: float = 30.0
+    state_path: str = "var/alerts.sqlite"
+    thresholds: AlertThresholds = AlertThresholds()
+    channels: AlertChannels = AlertChannels()
+
+
+class TableMaintenanceOverride(_StrictModel):
+    """Deployment overrides of one table's OPTIMIZE/VACUUM settings; None keeps the catalog's."""
+
+    cadence: Literal["daily", "weekly"] | None = None
+    recent_days: int | None = None
+    zorder_by: list[str] | None = None
+    vacuum_retention_hours: float | None = None
+
+
+class TableMaintenanceConfig(_StrictModel):
+    tables: dict[str, TableMaintenanceOverride] = {}  # keyed by `<layer>/<table>`
+
+
+class PlatformConfig(_StrictModel):
     kafka: KafkaConfig
     bronze: BronzeConfig = BronzeConfig()
     spark: SparkConfig
@@ -166,11 +270,13 @@ class PlatformConfig(BaseModel):
     airflow: AirflowConfig
     mlflow: MlflowConfig
     serving: ServingConfig
+    alerting: AlertingConfig = AlertingConfig()
+    table_maintenance: TableMaintenanceConfig = TableMaintenanceConfig()
 
     def resolved(self) -> PlatformConfig:
         """Copy with project-relative local paths made absolute and defaults filled."""
         var = PROJECT_ROOT / "var"
-        data = self.model_dump()
+        data = self.model_dump(by_alias=True)
         data["lake"]["root"] = _absolute(self.lake.root)
         data["lake"]["checkpoint_root"] = _absolute(self.lake.checkpoint_root)
         data["airflow"]["home"] = _absolute(self.airflow.home)
@@ -180,9 +286,8 @@ class PlatformConfig(BaseModel):
         data["mlflow"]["artifacts_destination"] = _absolute(
             self.mlflow.artifacts_destination or str(var / "mlflow" / "artifacts")
         )
-        data["serving"]["database_url"] = (
-            self.serving.database_url or f"sqlite:///{var / 'serving' / 'maritime.db'}"
-        )
+        data["serving"]["database_url"] = self.serving.database_url or f"sqlite:///{var / 'serving' / 'maritime.db'}"
+        data["alerting"]["state_path"] = _absolute(self.alerting.state_path)
         return PlatformConfig.model_validate(data)
 
 
@@ -194,49 +299,102 @@ def _absolute(location: str) -> str:
     return str(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+# Where each key path of the merged configuration was last set: a file or an env variable.
+_Sources = dict[tuple[Any, ...], str]
+
+
+def _merge_layer(
+    base: dict[str, Any], layer: dict[str, Any], source: str, sources: _Sources, path: tuple[Any, ...] = ()
+) -> dict[str, Any]:
+    """``layer`` merged into ``base`` key by key, with ``sources`` noting who set each key."""
     merged = dict(base)
-    for key, value in override.items():
+    for key, value in layer.items():
+        key_path = (*path, key)
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
+            merged[key] = _merge_layer(merged[key], value, source, sources, key_path)
+            continue
+        for replaced in [p for p in sources if p[: len(key_path)] == key_path]:
+            del sources[replaced]
+        sources[key_path] = source
+        # A new section is walked too, so that a later layer's key inside it keeps its own source.
+        merged[key] = _merge_layer({}, value, source, sources, key_path) if isinstance(value, dict) else value
     return merged
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    for name, value in environ.items():
+def _env_layers(environ: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """One single-key layer per ``MARITIME__`` variable, named after the variable."""
+    layers = []
+    for name, value in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX):
             continue
         parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
         if len(parts) < 2:
-            raise ValueError(f"{name}: expected {ENV_PREFIX}<SECTION>__<KEY>")
+            raise ConfigError(f"{name}: expected {ENV_PREFIX}<SECTION>__<KEY>")
         if tuple(parts[:2]) in _PASSTHROUGH and len(parts) > 2:
             parts = [*parts[:2], ".".join(parts[2:]).replace("_", ".")]
-        node = overrides
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return overrides
+        layer: Any = value
+        for part in reversed(parts):
+            layer = {part: layer}
+        layers.append((name, layer))
+    return layers
+
+
+def _file_layer(path: Path) -> tuple[str, dict[str, Any]]:
+    label = str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: expected a mapping of sections, got {type(data).__name__}")
+    return label, data
+
+
+def _error_source(loc: tuple[Any, ...], sources: _Sources) -> str:
+    """Who set the key at ``loc`` and the keys below it (a section can fail as a whole),
+    else the section around it."""
+    here = sorted({source for path, source in sources.items() if path[: len(loc)] == loc})
+    if here:
+        return ", ".join(here)
+    for end in range(len(loc) - 1, 0, -1):
+        if loc[:end] in sources:
+            return sources[loc[:end]]
+    return "not set"
+
+
+def _config_error(error: ValidationError, sources: _Sources) -> ConfigError:
+    problems = []
+    for detail in error.errors(include_url=False):
+        loc = tuple(detail["loc"])
+        if detail["type"] == "extra_forbidden":
+            problem = "unknown key"
+        elif detail["type"] == "missing":
+            problem = "required key missing"
+        elif isinstance(detail["input"], (dict, list)):
+            problem = detail["msg"]
+        else:
+            problem = f"{detail['msg']}, got {detail['input']!r}"
+        problems.append(f"{'.'.join(map(str, loc))}: {problem} ({_error_source(loc, sources)})")
+    return ConfigError("invalid platform configuration:\n  " + "\n  ".join(problems))
 
 
 def load_config(environ: dict[str, str] | None = None) -> PlatformConfig:
-    """Read the layered configuration; raises ``pydantic.ValidationError`` on bad values."""
+    """Read the layered configuration; raises :class:`ConfigError` naming every unknown
+    key and bad value with the file or environment variable it came from."""
     environ = dict(os.environ if environ is None else environ)
-    data: dict[str, Any] = yaml.safe_load(DEFAULT_FILE.read_text())
-    files = [LOCAL_FILE]
+    files = [DEFAULT_FILE, LOCAL_FILE]
     # Several files, separated like PATH, layer left to right (e.g. cluster + object storage).
     for name in filter(None, environ.get("MARITIME_CONFIG", "").split(os.pathsep)):
         explicit = Path(name)
         if not explicit.is_file():
             raise FileNotFoundError(f"MARITIME_CONFIG points to a missing file: {explicit}")
-        files.append(explicit)
-    for path in files:
-        if path.is_file():
-            data = _deep_merge(data, yaml.safe_load(path.read_text()) or {})
-    data = _deep_merge(data, _env_overrides(environ))
-    return PlatformConfig.model_validate(data).resolved()
+        files.append(explicit.resolve())
+    layers = [_file_layer(path) for path in files if path.is_file()] + _env_layers(environ)
+    data: dict[str, Any] = {}
+    sources: _Sources = {}
+    for source, layer in layers:
+        data = _merge_layer(data, layer, source, sources)
+    try:
+        return PlatformConfig.model_validate(data).resolved()
+    except ValidationError as error:
+        raise _config_error(error, sources) from None
 
 
 @functools.lru_cache(maxsize=1)

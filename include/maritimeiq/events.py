@@ -11,8 +11,10 @@ UTC ISO 8601 strings ending in ``Z``; MMSI is a 9-digit zero-padded string; AIS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
+
+from maritimeiq import catalog
 
 SCHEMA_VERSION = 1
 
@@ -29,8 +31,17 @@ class Field:
 ENVELOPE = (
     Field("event_type", "string", nullable=False, doc="name of the schema below"),
     Field("schema_version", "int", nullable=False, doc="version of that schema"),
-    Field("source", "string", nullable=False, doc="where the event came from, e.g. `nmea:file`, `csv:dma`, `simulator`"),
-    Field("event_time", "timestamp", "UTC", nullable=False, doc="when the event happened (tag block, $PGHP, logger receive-time prefix, CSV or simulated time; else receive time)"),
+    Field(
+        "source", "string", nullable=False, doc="where the event came from, e.g. `nmea:file`, `csv:dma`, `simulator`"
+    ),
+    Field(
+        "event_time",
+        "timestamp",
+        "UTC",
+        nullable=False,
+        doc="when the event happened (tag block, $PGHP, logger receive-time prefix, CSV or simulated time; "
+        "else receive time)",
+    ),
 )
 
 MMSI = Field("mmsi", "string", nullable=False, doc="Maritime Mobile Service Identity, 9 digits, zero-padded")
@@ -70,7 +81,11 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("eta", "string", doc="ETA as broadcast, `MM-DDTHH:MM` (no year in AIS)"),
         Field("ais_class", "string", doc="`A` or `B`"),
         Field("part_number", "int", doc="message 24 part: 0 = A (name), 1 = B (type, call sign, size)"),
-        Field("ship_category", "string", doc="IMO CII ship type, e.g. `bulk_carrier`, `container_ship` (simulator and registries only)"),
+        Field(
+            "ship_category",
+            "string",
+            doc="IMO CII ship type, e.g. `bulk_carrier`, `container_ship` (simulator and registries only)",
+        ),
         Field("dwt_t", "double", "tonnes", doc="deadweight (simulator and registries only)"),
         Field("gt", "double", "GT", doc="gross tonnage (simulator and registries only)"),
         Field("service_speed_kn", "double", "knots"),
@@ -114,10 +129,29 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     "fuel_report": (
         MMSI,
         Field("report_date", "date", "UTC day", nullable=False, doc="the vessel-day the report covers"),
-        Field("fuel_type", "string", nullable=False, doc="HFO, LFO, MDO, MGO, LNG, LPG_P, LPG_B, ETHANE, METHANOL, ETHANOL; one event per fuel burnt that day (e.g. HFO for the main engine, MGO for auxiliaries and boilers)"),
-        Field("fuel_consumed_t", "double", "tonnes", nullable=False, doc="mass of this fuel burnt that day, all consumers"),
-        Field("distance_nm", "double", "nautical miles", doc="distance sailed that day: belongs to the vessel-day, not to the fuel, so every fuel event of the day repeats it; count it once per vessel-day"),
-        Field("hours_underway", "double", "h", doc="hours underway that day; like distance, per vessel-day and repeated on each fuel event"),
+        Field(
+            "fuel_type",
+            "string",
+            nullable=False,
+            doc="HFO, LFO, MDO, MGO, LNG, LPG_P, LPG_B, ETHANE, METHANOL, ETHANOL; one event per fuel burnt "
+            "that day (e.g. HFO for the main engine, MGO for auxiliaries and boilers)",
+        ),
+        Field(
+            "fuel_consumed_t", "double", "tonnes", nullable=False, doc="mass of this fuel burnt that day, all consumers"
+        ),
+        Field(
+            "distance_nm",
+            "double",
+            "nautical miles",
+            doc="distance sailed that day: belongs to the vessel-day, not to the fuel, so every fuel event of "
+            "the day repeats it; count it once per vessel-day",
+        ),
+        Field(
+            "hours_underway",
+            "double",
+            "h",
+            doc="hours underway that day; like distance, per vessel-day and repeated on each fuel event",
+        ),
     ),
     "alert": (
         Field("alert_id", "string", nullable=False),
@@ -131,14 +165,14 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
 }
 
 TOPIC_OF = {
-    "ais_position": "maritime.ais.data",
-    "vessel_static": "maritime.ais.data",
-    "ais_other": "maritime.ais.data",
-    "environmental_reading": "maritime.environmental.sensors",
-    "maintenance_event": "maritime.environmental.sensors",
-    "voyage_event": "maritime.voyage.events",
-    "fuel_report": "maritime.voyage.events",
-    "alert": "maritime.alerts",
+    "ais_position": catalog.AIS_TOPIC,
+    "vessel_static": catalog.AIS_TOPIC,
+    "ais_other": catalog.AIS_TOPIC,
+    "environmental_reading": catalog.SENSORS_TOPIC,
+    "maintenance_event": catalog.SENSORS_TOPIC,
+    "voyage_event": catalog.VOYAGE_EVENTS_TOPIC,
+    "fuel_report": catalog.VOYAGE_EVENTS_TOPIC,
+    "alert": catalog.ALERTS_TOPIC,
 }
 
 
@@ -149,8 +183,8 @@ def fields_of(event_type: str) -> tuple[Field, ...]:
 def iso_utc(moment: datetime) -> str:
     """UTC ISO 8601 with milliseconds and `Z`; naive datetimes are taken as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def normalise_mmsi(value: Any) -> str | None:
@@ -200,7 +234,14 @@ def validate(event: dict[str, Any]) -> list[str]:
             if not field.nullable:
                 problems.append(f"{field.name}: required")
             continue
-        expected = {"string": str, "timestamp": str, "date": str, "int": int, "double": (int, float), "bool": bool}
+        expected: dict[str, type | tuple[type, ...]] = {
+            "string": str,
+            "timestamp": str,
+            "date": str,
+            "int": int,
+            "double": (int, float),
+            "bool": bool,
+        }
         if not isinstance(value, expected[field.type]) or (field.type in ("int", "double") and isinstance(value, bool)):
             problems.append(f"{field.name}: expected {field.type}, got {type(value).__name__}")
     if "mmsi" in event and event["mmsi"] is not None and normalise_mmsi(event["mmsi"]) != event["mmsi"]:
@@ -233,16 +274,19 @@ def markdown() -> str:
         "regenerate with `maritime schemas > docs/EVENTS.md`.",
         "",
         "Every event is one JSON object: the envelope fields, then the fields of its type. "
-        "Times are UTC ISO 8601 (`2026-11-01T12:00:00.000Z`). AIS \"not available\" values "
+        'Times are UTC ISO 8601 (`2026-11-01T12:00:00.000Z`). AIS "not available" values '
         "(latitude 91, longitude 181, SOG 102.3, COG 360, heading 511, UTC second 60-63, ROT -128) "
         "are null.",
         "",
     ]
     for name, fields in [("envelope", ENVELOPE), *SCHEMAS.items()]:
         topic = TOPIC_OF.get(name)
-        lines += [f"## `{name}`" + (f" → `{topic}`" if topic else ""), "",
-                  "| field | type | unit | required | notes |", "|---|---|---|---|---|"]
-        lines += [f"| `{f.name}` | {f.type} | {f.unit} | {'yes' if not f.nullable else ''} | {f.doc} |"
-                  for f in fields]
+        lines += [
+            f"## `{name}`" + (f" → `{topic}`" if topic else ""),
+            "",
+            "| field | type | unit | required | notes |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [f"| `{f.name}` | {f.type} | {f.unit} | {'yes' if not f.nullable else ''} | {f.doc} |" for f in fields]
         lines.append("")
     return "\n".join(lines)

@@ -17,9 +17,10 @@ import json
 import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from maritimeiq import catalog
 from maritimeiq.alerting import Alert, Notifier, quality_violations
 from maritimeiq.config import KafkaConfig, LakeConfig
 from maritimeiq.kafka_lag import PartitionLag, consumer_lag
@@ -55,8 +56,9 @@ def monitored_topics(kafka: KafkaConfig) -> list[str]:
     return [t.name for t in kafka.all_topics()]
 
 
-def check_consumer_lag(kafka: KafkaConfig, group: str, topics: Sequence[str], threshold: int,
-                       timeout: float = 10.0) -> LagReport:
+def check_consumer_lag(
+    kafka: KafkaConfig, group: str, topics: Sequence[str], threshold: int, timeout: float = 10.0
+) -> LagReport:
     return LagReport(group, tuple(consumer_lag(kafka, group, list(topics), timeout=timeout)), threshold)
 
 
@@ -72,10 +74,14 @@ def _raise_or_clear(notifier: Notifier, alert: Alert, firing: bool) -> Alert | N
 def evaluate_lag(report: LagReport, notifier: Notifier, *, task_id: str = "consumer_lag") -> Alert | None:
     """P1 while total lag exceeds the threshold; a RESOLVED notice once it is back under."""
     worst = sorted(report.per_topic().items(), key=lambda kv: -kv[1])[:5]
-    alert = Alert("P1", f"Kafka consumer lag {report.total:,} > {report.threshold:,} for group {report.group}",
-                  f"consumer_lag:{report.group}",
-                  detail="largest per topic: " + ", ".join(f"{t}={n:,}" for t, n in worst),
-                  dag_id=HEALTH_DAG, task_id=task_id)
+    alert = Alert(
+        "P1",
+        f"Kafka consumer lag {report.total:,} > {report.threshold:,} for group {report.group}",
+        f"consumer_lag:{report.group}",
+        detail="largest per topic: " + ", ".join(f"{t}={n:,}" for t, n in worst),
+        dag_id=HEALTH_DAG,
+        task_id=task_id,
+    )
     return _raise_or_clear(notifier, alert, report.exceeded)
 
 
@@ -84,10 +90,12 @@ def progress_from_metrics(text: str) -> dict[str, float]:
     """``bronze_last_progress_timestamp_seconds`` per topic from a Prometheus exposition."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    return {sample.labels["topic"]: sample.value
-            for family in text_string_to_metric_families(text)
-            if family.name == "bronze_last_progress_timestamp_seconds"
-            for sample in family.samples}
+    return {
+        sample.labels["topic"]: sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "bronze_last_progress_timestamp_seconds"
+        for sample in family.samples
+    }
 
 
 def scrape_progress(port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> dict[str, float] | None:
@@ -119,8 +127,9 @@ class WorkerHealth:
     stalled: bool
 
 
-def worker_health(progress: dict[str, float] | None, fallback: dict[str, float], lag_total: int, now: float,
-                  stale_seconds: float) -> WorkerHealth:
+def worker_health(
+    progress: dict[str, float] | None, fallback: dict[str, float], lag_total: int, now: float, stale_seconds: float
+) -> WorkerHealth:
     """Stalled = messages are waiting (lag > 0) but no query progressed for
     `stale_seconds`. An idle worker with nothing to read is healthy."""
     source, times = ("metrics", progress) if progress else ("checkpoint", fallback) if fallback else ("none", {})
@@ -132,9 +141,14 @@ def worker_health(progress: dict[str, float] | None, fallback: dict[str, float],
 
 def evaluate_worker(health: WorkerHealth, notifier: Notifier, *, task_id: str = "bronze_worker") -> Alert | None:
     age = "never" if health.age_seconds is None else f"{health.age_seconds:,.0f} s ago"
-    alert = Alert("P1", "Bronze worker stalled: messages waiting, no progress",
-                  "bronze_worker_stalled", detail=f"last progress ({health.source}): {age}",
-                  dag_id=HEALTH_DAG, task_id=task_id)
+    alert = Alert(
+        "P1",
+        "Bronze worker stalled: messages waiting, no progress",
+        "bronze_worker_stalled",
+        detail=f"last progress ({health.source}): {age}",
+        dag_id=HEALTH_DAG,
+        task_id=task_id,
+    )
     return _raise_or_clear(notifier, alert, health.stalled)
 
 
@@ -148,7 +162,7 @@ def delta_last_commit(table_path: str | Path) -> datetime | None:
         for line in commit.read_text().splitlines():
             info = json.loads(line).get("commitInfo") if line.strip() else None
             if info and "timestamp" in info:
-                return datetime.fromtimestamp(info["timestamp"] / 1000, tz=timezone.utc)
+                return datetime.fromtimestamp(info["timestamp"] / 1000, tz=UTC)
     return None
 
 
@@ -160,45 +174,63 @@ class Freshness:
     stale: bool
 
 
-def bronze_freshness(lake: LakeConfig, tables: Iterable[str], now: datetime, max_age_minutes: float
-                     ) -> list[Freshness]:
+def bronze_freshness(
+    lake: LakeConfig, tables: Iterable[catalog.Table], now: datetime, max_age_minutes: float
+) -> list[Freshness]:
     result = []
     for table in tables:
-        last = delta_last_commit(lake.table_path("bronze", table))
+        last = delta_last_commit(table.path(lake.root))
         age = (now - last).total_seconds() / 60 if last else None
-        result.append(Freshness(table, last, age, age is None or age > max_age_minutes))
+        result.append(Freshness(table.name, last, age, age is None or age > max_age_minutes))
     return result
 
 
-def freshness_tables(kafka: KafkaConfig) -> list[str]:
+def freshness_tables(kafka: KafkaConfig) -> list[catalog.Table]:
     """Bronze tables of the source topics that carry a steady flow. Dead-letter topics
-    and ``maritime.alerts`` are quiet by design, so their tables are not judged."""
-    return [t.name.replace(".", "_").replace("-", "_") for t in kafka.topics if t.name != "maritime.alerts"]
+    and the alerts topic are quiet by design, so their tables are not judged."""
+    return [catalog.bronze_table(topic) for topic in kafka.topics if topic != catalog.ALERTS_TOPIC]
 
 
-def evaluate_freshness(readings: Sequence[Freshness], notifier: Notifier, max_age_minutes: float,
-                       *, task_id: str = "bronze_freshness") -> list[Alert]:
+def evaluate_freshness(
+    readings: Sequence[Freshness], notifier: Notifier, max_age_minutes: float, *, task_id: str = "bronze_freshness"
+) -> list[Alert]:
     sent = []
     for reading in readings:
         age = "no commits" if reading.age_minutes is None else f"last commit {reading.age_minutes:,.1f} min ago"
-        alert = Alert("P1", f"Bronze table {reading.table} is stale", f"bronze_stale:{reading.table}",
-                      detail=f"{age}; limit {max_age_minutes:g} min", dag_id=HEALTH_DAG, task_id=task_id)
+        alert = Alert(
+            "P1",
+            f"Bronze table {reading.table} is stale",
+            f"bronze_stale:{reading.table}",
+            detail=f"{age}; limit {max_age_minutes:g} min",
+            dag_id=HEALTH_DAG,
+            task_id=task_id,
+        )
         if _raise_or_clear(notifier, alert, reading.stale):
             sent.append(alert)
     return sent
 
 
 # -- data quality -----------------------------------------------------------------------
-def evaluate_quality(records: Iterable[dict], notifier: Notifier, threshold: float, *, dag_id: str | None = None,
-                     task_id: str | None = None) -> list[Alert]:
+def evaluate_quality(
+    records: Iterable[dict],
+    notifier: Notifier,
+    threshold: float,
+    *,
+    dag_id: str | None = None,
+    task_id: str | None = None,
+) -> list[Alert]:
     """P3 per stream whose quarantine rate in an interval exceeds the threshold, over
     ``silver/data_quality`` records (stream, interval_start, rows_in, quarantined)."""
     sent = []
     for v in quality_violations(records, threshold):
-        alert = Alert("P3", f"Data quality: {v.stream} quarantined {v.rate:.1%} > {threshold:.1%}",
-                      f"quarantine_rate:{v.stream}",
-                      detail=f"interval {v.interval_start}: {v.quarantined:,} of {v.rows_in:,} rows quarantined",
-                      dag_id=dag_id, task_id=task_id)
+        alert = Alert(
+            "P3",
+            f"Data quality: {v.stream} quarantined {v.rate:.1%} > {threshold:.1%}",
+            f"quarantine_rate:{v.stream}",
+            detail=f"interval {v.interval_start}: {v.quarantined:,} of {v.rows_in:,} rows quarantined",
+            dag_id=dag_id,
+            task_id=task_id,
+        )
         notifier.send(alert)
         sent.append(alert)
     return sent

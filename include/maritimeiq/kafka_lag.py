@@ -45,8 +45,9 @@ def consumer_lag(kafka: KafkaConfig, group: str, topics: list[str], timeout: flo
         probe.close()
 
 
-def wait_until_caught_up(kafka: KafkaConfig, group: str, topics: list[str], timeout: float = 900.0,
-                         progress=None, poll_seconds: float = 5.0) -> None:
+def wait_until_caught_up(
+    kafka: KafkaConfig, group: str, topics: list[str], timeout: float = 900.0, progress=None, poll_seconds: float = 5.0
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         total = sum(p.lag for p in consumer_lag(kafka, group, topics))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from airflow.sdk import BaseOperator
 
@@ -30,10 +31,18 @@ class LakeSparkSubmitOperator(BaseOperator):
     template_fields: Sequence[str] = ("job_args", "conf", "env_vars")
     ui_color = "#e47128"
 
-    def __init__(self, *, job_module: str, job_args: list[str] | None = None,
-                 mlflow_conn_id: str | None = None, conn_id: str = "spark_default",
-                 conf: dict[str, str] | None = None, env_vars: dict[str, str] | None = None,
-                 name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        job_module: str,
+        job_args: list[str] | None = None,
+        mlflow_conn_id: str | None = None,
+        conn_id: str = "spark_default",
+        conf: dict[str, str] | None = None,
+        env_vars: dict[str, str] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         # P2 when a run takes more than twice its trailing average.
         kwargs.setdefault("on_success_callback", on_spark_task_success)
         super().__init__(**kwargs)
@@ -54,6 +63,9 @@ class LakeSparkSubmitOperator(BaseOperator):
 
         config = get_config()
         spec = importlib.util.find_spec(self.job_module)
+        if spec is not None and spec.submodule_search_locations is not None:
+            # A job package runs its __main__ module, as `python -m` would.
+            spec = importlib.util.find_spec(f"{self.job_module}.__main__")
         if spec is None or spec.origin is None:
             raise ModuleNotFoundError(f"Spark job module {self.job_module!r} is not installed")
         # The driver runs this interpreter, where the platform's packages are installed.
@@ -87,7 +99,7 @@ def mlflow_environment(conn_id: str) -> dict[str, str]:
     from airflow.sdk import BaseHook
 
     connection = BaseHook.get_connection(conn_id)
-    env = {"MLFLOW_TRACKING_URI": connection.host}
+    env = {"MLFLOW_TRACKING_URI": connection.host or ""}
     if connection.login:
         env["MLFLOW_TRACKING_USERNAME"] = connection.login
     if connection.password:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ metadata = sa.MetaData()
 
 
 VESSEL_DAILY_METRICS = sa.Table(
-    "vessel_daily_metrics", metadata,
+    "vessel_daily_metrics",
+    metadata,
     sa.Column("event_date", sa.Date, primary_key=True),
     sa.Column("mmsi", sa.String(9), primary_key=True),
     sa.Column("positions", sa.BigInteger),
@@ -43,7 +44,8 @@ VESSEL_DAILY_METRICS = sa.Table(
 )
 
 FLEET_DAILY_KPIS = sa.Table(
-    "fleet_daily_kpis", metadata,
+    "fleet_daily_kpis",
+    metadata,
     sa.Column("event_date", sa.Date, nullable=False, index=True),
     sa.Column("ship_type_group", sa.String(64)),
     sa.Column("active_vessels", sa.BigInteger),
@@ -56,7 +58,8 @@ FLEET_DAILY_KPIS = sa.Table(
 )
 
 VOYAGES = sa.Table(
-    "voyages", metadata,
+    "voyages",
+    metadata,
     sa.Column("voyage_id", sa.String(128), primary_key=True),
     sa.Column("mmsi", sa.String(9), index=True),
     sa.Column("origin_unlocode", sa.String(5)),
@@ -73,7 +76,8 @@ VOYAGES = sa.Table(
 )
 
 CII_RATINGS = sa.Table(
-    "cii_ratings", metadata,
+    "cii_ratings",
+    metadata,
     sa.Column("mmsi", sa.String(9), primary_key=True),
     sa.Column("year", sa.Integer, primary_key=True),
     sa.Column("ship_category", sa.String(64)),
@@ -93,7 +97,8 @@ CII_RATINGS = sa.Table(
 )
 
 MAINTENANCE_PREDICTIONS = sa.Table(
-    "maintenance_predictions", metadata,
+    "maintenance_predictions",
+    metadata,
     sa.Column("mmsi", sa.String(9), primary_key=True),
     sa.Column("date", sa.Date, primary_key=True),
     sa.Column("probability", sa.Float),
@@ -103,7 +108,8 @@ MAINTENANCE_PREDICTIONS = sa.Table(
 )
 
 SCHEMA_VERSION = sa.Table(
-    "schema_version", sa.MetaData(),
+    "schema_version",
+    sa.MetaData(),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("description", sa.String(200), nullable=False),
     sa.Column("applied_at", sa.DateTime, nullable=False),
@@ -112,8 +118,9 @@ SCHEMA_VERSION = sa.Table(
 
 # -- migrations -------------------------------------------------------------------------
 def _create_gold_tables(connection: Connection) -> None:
-    metadata.create_all(connection, tables=[VESSEL_DAILY_METRICS, FLEET_DAILY_KPIS, VOYAGES, CII_RATINGS,
-                                            MAINTENANCE_PREDICTIONS])
+    metadata.create_all(
+        connection, tables=[VESSEL_DAILY_METRICS, FLEET_DAILY_KPIS, VOYAGES, CII_RATINGS, MAINTENANCE_PREDICTIONS]
+    )
 
 
 # Ordered, append-only: a released step is never edited; a change is a new step.
@@ -138,8 +145,11 @@ def migrate(engine: Engine) -> int:
         if version > current:
             with engine.begin() as connection:
                 step(connection)
-                connection.execute(SCHEMA_VERSION.insert().values(
-                    version=version, description=description, applied_at=datetime.now(timezone.utc)))
+                connection.execute(
+                    SCHEMA_VERSION.insert().values(
+                        version=version, description=description, applied_at=datetime.now(UTC)
+                    )
+                )
     return schema_version(engine)
 
 
@@ -171,14 +181,17 @@ class Published:
         return [c.name for c in self.table.columns]
 
 
-PUBLISHED: dict[str, Published] = {p.name: p for p in (
-    Published(VESSEL_DAILY_METRICS, "event_date", lambda day: day),
-    Published(FLEET_DAILY_KPIS, "event_date", lambda day: day),
-    Published(VOYAGES, "departure_date", lambda day: day),
-    Published(MAINTENANCE_PREDICTIONS, "date", lambda day: day),
-    # Ratings are recomputed year to date, so the whole year is the slice.
-    Published(CII_RATINGS, "year", lambda day: day.year),
-)}
+PUBLISHED: dict[str, Published] = {
+    p.name: p
+    for p in (
+        Published(VESSEL_DAILY_METRICS, "event_date", lambda day: day),
+        Published(FLEET_DAILY_KPIS, "event_date", lambda day: day),
+        Published(VOYAGES, "departure_date", lambda day: day),
+        Published(MAINTENANCE_PREDICTIONS, "date", lambda day: day),
+        # Ratings are recomputed year to date, so the whole year is the slice.
+        Published(CII_RATINGS, "year", lambda day: day.year),
+    )
+}
 
 
 def publish(engine: Engine, published: Published, day: date, rows: Iterable[Mapping[str, Any]]) -> int:

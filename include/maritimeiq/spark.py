@@ -25,9 +25,7 @@ JARS_DIR = PROJECT_ROOT / "var" / "jars" / "spark-connectors"
 def connector_jars(jars_dir: Path = JARS_DIR) -> list[str]:
     jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
     if not any("delta-spark" in j for j in jars) or not any("spark-sql-kafka" in j for j in jars):
-        raise FileNotFoundError(
-            f"Delta and Kafka connector jars are missing from {jars_dir}; run `make jars`."
-        )
+        raise FileNotFoundError(f"Delta and Kafka connector jars are missing from {jars_dir}; run `make jars`.")
     return jars
 
 

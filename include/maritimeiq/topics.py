@@ -55,9 +55,7 @@ def apply_topics(kafka: KafkaConfig, timeout: float = 30.0) -> TopicChanges:
             changes.created.append(name)
 
     existing = [s for s in specs if s.name in metadata.topics]
-    grow = {
-        s.name: s.partitions for s in existing if len(metadata.topics[s.name].partitions) < s.partitions
-    }
+    grow = {s.name: s.partitions for s in existing if len(metadata.topics[s.name].partitions) < s.partitions}
     if grow:
         for name, future in admin.create_partitions(
             [NewPartitions(name, count) for name, count in grow.items()], operation_timeout=timeout
@@ -82,8 +80,7 @@ def _sync_config(admin: AdminClient, spec: TopicSpec, timeout: float) -> bool:
         ConfigResource.Type.TOPIC,
         spec.name,
         incremental_configs=[
-            ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
-            for key, value in spec.config.items()
+            ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET) for key, value in spec.config.items()
         ],
     )
     admin.incremental_alter_configs([update], request_timeout=timeout)[update].result()

@@ -17,10 +17,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from maritimeiq import catalog
 from maritimeiq.config import KafkaConfig, PlatformConfig
+from maritimeiq.logs import configure_logging
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -46,18 +48,10 @@ class BronzeSettings:
     topics: tuple[str, ...] = ()  # default: every source topic and its dead-letter topic
 
 
-def table_name(topic: str) -> str:
-    return topic.replace(".", "_").replace("-", "_")
-
-
-def source_topics(kafka: KafkaConfig) -> list[str]:
-    return [t.name for t in kafka.all_topics()]
-
-
 def spark_kafka_options(kafka: KafkaConfig) -> dict[str, str]:
     """The Java client's names for the platform's librdkafka settings (``kafka.client_config``,
     so the secure mode's generated credentials and forced hostname verification included)."""
-    from maritimeiq.stack.kafka_security import SCRAM_MODULE, jaas
+    from maritimeiq.kafka_auth import SCRAM_MODULE, jaas
 
     client = kafka.client_config()
     options = {"kafka.bootstrap.servers": client.pop("bootstrap.servers")}
@@ -67,8 +61,9 @@ def spark_kafka_options(kafka: KafkaConfig) -> dict[str, str]:
     if mechanism:
         options["kafka.sasl.mechanism"] = mechanism
     if username is not None:
-        module = (SCRAM_MODULE if mechanism.startswith("SCRAM")
-                  else "org.apache.kafka.common.security.plain.PlainLoginModule")
+        module = (
+            SCRAM_MODULE if mechanism.startswith("SCRAM") else "org.apache.kafka.common.security.plain.PlainLoginModule"
+        )
         options["kafka.sasl.jaas.config"] = jaas(username, password or "", module)
     if "ssl.ca.location" in client:  # PEM CA file: the Java client reads it as a PEM truststore
         options["kafka.ssl.truststore.type"] = "PEM"
@@ -85,7 +80,11 @@ def bronze_frame(raw: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
     return raw.select(
-        "key", "value", "topic", "partition", "offset",
+        "key",
+        "value",
+        "topic",
+        "partition",
+        "offset",
         F.col("timestamp").alias("kafka_timestamp"),
         F.col("timestampType").alias("kafka_timestamp_type"),
         "headers",
@@ -112,15 +111,23 @@ def next_offsets_from_table(spark: SparkSession, path: str, topic: str) -> str:
     """startingOffsets JSON resuming right after what the table already holds."""
     from pyspark.sql import functions as F
 
-    rows = (spark.read.format("delta").load(path).where(F.col("topic") == topic)
-            .groupBy("partition").agg(F.max("offset").alias("last")).collect())
+    rows = (
+        spark.read.format("delta")
+        .load(path)
+        .where(F.col("topic") == topic)
+        .groupBy("partition")
+        .agg(F.max("offset").alias("last"))
+        .collect()
+    )
     return json.dumps({topic: {str(r["partition"]): int(r["last"]) + 1 for r in rows}})
 
 
-def start_query(spark: SparkSession, config: PlatformConfig, topic: str, settings: BronzeSettings,
-                reset: bool = False) -> StreamingQuery:
-    table = config.lake.table_path("bronze", table_name(topic))
-    checkpoint = config.lake.checkpoint_path(f"bronze/{table_name(topic)}")
+def start_query(
+    spark: SparkSession, config: PlatformConfig, topic: str, settings: BronzeSettings, reset: bool = False
+) -> StreamingQuery:
+    bronze_table = catalog.bronze_table(topic)
+    table = bronze_table.path(config.lake.root)
+    checkpoint = config.lake.checkpoint_path(f"bronze/{bronze_table.name}")
     starting = "earliest"
     if not _checkpoint_exists(spark, checkpoint) and _has_data(spark, table):
         if not reset:
@@ -130,25 +137,30 @@ def start_query(spark: SparkSession, config: PlatformConfig, topic: str, setting
                 "--reset-checkpoint to resume after the highest offset per partition already in the table."
             )
         starting = next_offsets_from_table(spark, table, topic)
-        log.warning(json.dumps({"event": "checkpoint_reset", "topic": topic, "starting_offsets": starting}))
-    reader = (spark.readStream.format("kafka")
-              .options(**spark_kafka_options(config.kafka))
-              .option("subscribe", topic)
-              .option("startingOffsets", starting)
-              .option("failOnDataLoss", str(settings.fail_on_data_loss).lower())
-              .option("includeHeaders", "true"))
+        log.warning({"event": "checkpoint_reset", "topic": topic, "starting_offsets": starting})
+    reader = (
+        spark.readStream.format("kafka")
+        .options(**spark_kafka_options(config.kafka))
+        .option("subscribe", topic)
+        .option("startingOffsets", starting)
+        .option("failOnDataLoss", str(settings.fail_on_data_loss).lower())
+        .option("includeHeaders", "true")
+    )
     if settings.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(settings.max_offsets_per_trigger))
     # One file per write task: a few tasks per batch instead of one per Kafka partition
     # keeps batches short and Bronze's file count sane.
-    return (bronze_frame(reader.load()).coalesce(settings.write_partitions).writeStream
-            .format("delta")
-            .queryName(f"bronze-{topic}")
-            .outputMode("append")
-            .partitionBy("ingest_date")
-            .option("checkpointLocation", checkpoint)
-            .trigger(processingTime=f"{settings.trigger_seconds} seconds")
-            .start(table))
+    return (
+        bronze_frame(reader.load())
+        .coalesce(settings.write_partitions)
+        .writeStream.format("delta")
+        .queryName(f"bronze-{topic}")
+        .outputMode("append")
+        .partitionBy(*bronze_table.partition_by)
+        .option("checkpointLocation", checkpoint)
+        .trigger(processingTime=f"{settings.trigger_seconds} seconds")
+        .start(table)
+    )
 
 
 class OffsetCommitter:
@@ -160,8 +172,16 @@ class OffsetCommitter:
 
     # The group coordinator answers these while it loads its log after a broker start or
     # moves to another broker (Kafka protocol error codes 14, 15, 16, 7).
-    RETRIABLE = frozenset({"COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE",
-                           "NOT_COORDINATOR", "REQUEST_TIMED_OUT", "_TIMED_OUT", "_TRANSPORT"})
+    RETRIABLE = frozenset(
+        {
+            "COORDINATOR_LOAD_IN_PROGRESS",
+            "COORDINATOR_NOT_AVAILABLE",
+            "NOT_COORDINATOR",
+            "REQUEST_TIMED_OUT",
+            "_TIMED_OUT",
+            "_TRANSPORT",
+        }
+    )
 
     def __init__(self, kafka: KafkaConfig, group: str, *, retry_for_s: float = 30.0, consumer: Any = None):
         from confluent_kafka import Consumer
@@ -173,8 +193,11 @@ class OffsetCommitter:
     def commit(self, end_offsets: dict[str, dict[str, int]]) -> None:
         from confluent_kafka import KafkaException, TopicPartition
 
-        offsets = [TopicPartition(topic, int(partition), int(offset))
-                   for topic, partitions in end_offsets.items() for partition, offset in partitions.items()]
+        offsets = [
+            TopicPartition(topic, int(partition), int(offset))
+            for topic, partitions in end_offsets.items()
+            for partition, offset in partitions.items()
+        ]
         if not offsets:
             return
         deadline = time.monotonic() + self._retry_for_s
@@ -189,7 +212,7 @@ class OffsetCommitter:
                 retriable = error.retriable() or error.name() in self.RETRIABLE
                 if not retriable or time.monotonic() + delay > deadline:
                     raise
-                log.warning(json.dumps({"event": "offset_commit_retry", "error": error.name(), "in_s": delay}))
+                log.warning({"event": "offset_commit_retry", "error": error.name(), "in_s": delay})
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -208,8 +231,9 @@ class Metrics:
         self.processed_rate = Gauge("bronze_processed_rows_per_second", "rows/s written by the last batch", labels)
         self.duration = Gauge("bronze_batch_duration_ms", "duration of the last batch", labels)
         self.rows = Counter("bronze_rows_total", "rows landed in Bronze", labels)
-        self.behind = Gauge("bronze_offsets_behind_latest", "latest offset minus the batch's end offset",
-                            ["topic", "partition"])
+        self.behind = Gauge(
+            "bronze_offsets_behind_latest", "latest offset minus the batch's end offset", ["topic", "partition"]
+        )
         self.last_progress = Gauge("bronze_last_progress_timestamp_seconds", "when the query last reported", labels)
         if port:
             start_http_server(port, addr="127.0.0.1")
@@ -247,7 +271,7 @@ def make_listener(committer: OffsetCommitter, metrics: Metrics):
 
     class BronzeProgressListener(StreamingQueryListener):
         def onQueryStarted(self, event):
-            log.info(json.dumps({"event": "query_started", "query": event.name, "id": str(event.id)}))
+            log.info({"event": "query_started", "query": event.name, "id": str(event.id)})
 
         def onQueryProgress(self, event):
             record = progress_record(json.loads(event.progress.json))
@@ -257,8 +281,14 @@ def make_listener(committer: OffsetCommitter, metrics: Metrics):
                 try:
                     committer.commit(record["end_offsets"])
                 except KafkaException as exc:
-                    log.error(json.dumps({"event": "offset_commit_failed", "query": record["query"],
-                                          "batch_id": record["batch_id"], "error": str(exc)}))
+                    log.error(
+                        {
+                            "event": "offset_commit_failed",
+                            "query": record["query"],
+                            "batch_id": record["batch_id"],
+                            "error": str(exc),
+                        }
+                    )
                 metrics.rows.labels(topic).inc(record["rows"])
             metrics.input_rate.labels(topic).set(record["input_rows_per_second"])
             metrics.processed_rate.labels(topic).set(record["processed_rows_per_second"])
@@ -268,28 +298,33 @@ def make_listener(committer: OffsetCommitter, metrics: Metrics):
                 t, p = key.rsplit(":", 1)
                 metrics.behind.labels(t, p).set(behind)
             if record["rows"]:
-                log.info(json.dumps(record))
+                log.info(record)
 
         def onQueryIdle(self, event):
             pass
 
         def onQueryTerminated(self, event):
-            log.info(json.dumps({"event": "query_terminated", "id": str(event.id), "exception": event.exception}))
+            log.info({"event": "query_terminated", "id": str(event.id), "exception": event.exception})
 
     return BronzeProgressListener()
 
 
-def run_worker(config: PlatformConfig, settings: BronzeSettings, *, reset: bool = False,
-               spark: SparkSession | None = None) -> int:
+def run_worker(
+    config: PlatformConfig, settings: BronzeSettings, *, reset: bool = False, spark: SparkSession | None = None
+) -> int:
     """Run until SIGTERM/SIGINT (exit 0) or until a query dies (exit 1, with the reason logged)."""
     from maritimeiq.spark import get_spark
 
     # Bronze commits often: a Delta checkpoint every 100 commits instead of 10 keeps batch
     # times flat (compaction and log cleanup belong to the maintenance DAG).
-    spark = spark or get_spark("maritime-bronze", config=config, extra_conf={
-        "spark.databricks.delta.properties.defaults.checkpointInterval": "100",
-    })
-    topics = list(settings.topics) or source_topics(config.kafka)
+    spark = spark or get_spark(
+        "maritime-bronze",
+        config=config,
+        extra_conf={
+            "spark.databricks.delta.properties.defaults.checkpointInterval": "100",
+        },
+    )
+    topics = list(settings.topics or catalog.TOPICS)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -302,19 +337,18 @@ def run_worker(config: PlatformConfig, settings: BronzeSettings, *, reset: bool 
     try:
         for topic in topics:
             queries.append(start_query(spark, config, topic, settings, reset=reset))
-        log.info(json.dumps({"event": "worker_started", "topics": topics, "at": datetime.now(timezone.utc).isoformat()}))
+        log.info({"event": "worker_started", "topics": topics, "at": datetime.now(UTC).isoformat()})
         while not stop.is_set():
             for query in queries:
                 if not query.isActive:
-                    log.error(json.dumps({"event": "query_failed", "query": query.name,
-                                          "exception": str(query.exception())}))
+                    log.error({"event": "query_failed", "query": query.name, "exception": str(query.exception())})
                     return 1
             stop.wait(1.0)
         _stop_after_current_batch(queries)
-        log.info(json.dumps({"event": "worker_stopped", "reason": "signal"}))
+        log.info({"event": "worker_stopped", "reason": "signal"})
         return 0
     except CheckpointMissing as exc:
-        log.error(json.dumps({"event": "refused_to_start", "reason": str(exc)}))
+        log.error({"event": "refused_to_start", "reason": str(exc)})
         return 2
     finally:
         for query in queries:
@@ -342,21 +376,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="maritime-bronze run", description=__doc__.splitlines()[0])
     parser.add_argument("--trigger-seconds", type=float, default=defaults.trigger_seconds)
     parser.add_argument("--max-offsets-per-trigger", type=int, default=defaults.max_offsets_per_trigger)
-    parser.add_argument("--no-fail-on-data-loss", action="store_true", default=not defaults.fail_on_data_loss,
-                        help="tolerate offsets aged out of Kafka before they were read (data loss is then silent)")
-    parser.add_argument("--group", default=defaults.consumer_group,
-                        help="consumer group the batch offsets are committed to")
-    parser.add_argument("--metrics-port", type=int, default=defaults.metrics_port,
-                        help="Prometheus port on 127.0.0.1 (0: off)")
+    parser.add_argument(
+        "--no-fail-on-data-loss",
+        action="store_true",
+        default=not defaults.fail_on_data_loss,
+        help="tolerate offsets aged out of Kafka before they were read (data loss is then silent)",
+    )
+    parser.add_argument(
+        "--group", default=defaults.consumer_group, help="consumer group the batch offsets are committed to"
+    )
+    parser.add_argument(
+        "--metrics-port", type=int, default=defaults.metrics_port, help="Prometheus port on 127.0.0.1 (0: off)"
+    )
     parser.add_argument("--topic", action="append", default=[], help="only these topics (repeatable)")
-    parser.add_argument("--reset-checkpoint", action="store_true",
-                        help="a table without checkpoint resumes after its highest offsets per partition")
+    parser.add_argument(
+        "--reset-checkpoint",
+        action="store_true",
+        help="a table without checkpoint resumes after its highest offsets per partition",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
-    settings = BronzeSettings(trigger_seconds=args.trigger_seconds,
-                              max_offsets_per_trigger=args.max_offsets_per_trigger or None,
-                              fail_on_data_loss=not args.no_fail_on_data_loss, consumer_group=args.group,
-                              metrics_port=args.metrics_port or None, topics=tuple(args.topic))
+    configure_logging("json")
+    settings = BronzeSettings(
+        trigger_seconds=args.trigger_seconds,
+        max_offsets_per_trigger=args.max_offsets_per_trigger or None,
+        fail_on_data_loss=not args.no_fail_on_data_loss,
+        consumer_group=args.group,
+        metrics_port=args.metrics_port or None,
+        topics=tuple(args.topic),
+    )
     return run_worker(config, settings, reset=args.reset_checkpoint)
 
 

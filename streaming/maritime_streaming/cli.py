@@ -1,8 +1,8 @@
 """`maritime-produce`: AIS and fleet events into Kafka, or as JSON lines with --dry-run.
 
-  maritime-produce nmea FILE|tcp://HOST:PORT
-  maritime-produce csv --format dma|noaa FILE
-  maritime-produce simulate --vessels N --hours H [--seed S] [--bad-rate R]
+maritime-produce nmea FILE|tcp://HOST:PORT
+maritime-produce csv --format dma|noaa FILE
+maritime-produce simulate --vessels N --hours H [--seed S] [--bad-rate R]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from maritime_streaming.csv_sources import CsvDecoder
@@ -22,17 +22,28 @@ from maritimeiq.config import get_config
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="maritime-produce", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="maritime-produce", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dry-run", metavar="FILE", nargs="?", const="-",
-                        help="write events and rejects as JSON lines to FILE (default stdout) instead of Kafka")
-    common.add_argument("--speed", type=float, default=0.0,
-                        help="replay at event time x SPEED (e.g. 1 = real time); 0 = as fast as possible")
+    common.add_argument(
+        "--dry-run",
+        metavar="FILE",
+        nargs="?",
+        const="-",
+        help="write events and rejects as JSON lines to FILE (default stdout) instead of Kafka",
+    )
+    common.add_argument(
+        "--speed",
+        type=float,
+        default=0.0,
+        help="replay at event time x SPEED (e.g. 1 = real time); 0 = as fast as possible",
+    )
     common.add_argument("--compression", default="snappy", choices=["snappy", "zstd", "lz4", "gzip", "none"])
     common.add_argument("--linger-ms", type=int, default=20)
-    common.add_argument("--metrics-port", type=int,
-                        help="serve Prometheus metrics (delivery latency, counts) on 127.0.0.1:PORT")
+    common.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics (delivery latency, counts) on 127.0.0.1:PORT"
+    )
     sub = parser.add_subparsers(dest="source", required=True)
 
     nmea = sub.add_parser("nmea", parents=[common], help="NMEA 0183 AIS from a file or tcp://HOST:PORT")
@@ -48,10 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--hours", type=float, default=24.0)
     sim.add_argument("--seed", type=int, default=42)
     sim.add_argument("--start", default="2026-11-01T00:00:00Z", help="simulated start time (UTC)")
-    sim.add_argument("--rate", "--bad-rate", dest="bad_rate", type=float, default=0.0,
-                     help="share of deliberately bad records (0-1)")
-    sim.add_argument("--interval-scale", type=float, default=1.0,
-                     help="multiply AIS reporting intervals (1 = ITU-R M.1371 rates)")
+    sim.add_argument(
+        "--rate", "--bad-rate", dest="bad_rate", type=float, default=0.0, help="share of deliberately bad records (0-1)"
+    )
+    sim.add_argument(
+        "--interval-scale", type=float, default=1.0, help="multiply AIS reporting intervals (1 = ITU-R M.1371 rates)"
+    )
     return parser
 
 
@@ -74,9 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         items = csv_file(args.path, decoder)
         counters = decoder.counts
     else:
-        start = datetime.fromisoformat(args.start.replace("Z", "+00:00")).astimezone(timezone.utc)
-        items = FleetSimulator(vessels=args.vessels, hours=args.hours, seed=args.seed, start=start,
-                               bad_rate=args.bad_rate, interval_scale=args.interval_scale).events()
+        start = datetime.fromisoformat(args.start.replace("Z", "+00:00")).astimezone(UTC)
+        items = FleetSimulator(
+            vessels=args.vessels,
+            hours=args.hours,
+            seed=args.seed,
+            start=start,
+            bad_rate=args.bad_rate,
+            interval_scale=args.interval_scale,
+        ).events()
 
     if args.dry_run is not None:
         out = sys.stdout if args.dry_run == "-" else open(args.dry_run, "w", encoding="utf-8")

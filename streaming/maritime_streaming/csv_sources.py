@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import math
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from maritime_streaming import rejects
 from maritime_streaming.rejects import Reject
@@ -37,10 +38,28 @@ DMA_NAV_STATUS = {
 
 # DMA writes the ship type category as text; the first code of each ITU range stands for it.
 DMA_SHIP_TYPE = {
-    "wig": 20, "fishing": 30, "towing": 31, "towing long/wide": 32, "dredging": 33, "diving": 34,
-    "military": 35, "sailing": 36, "pleasure": 37, "hsc": 40, "pilot": 50, "sar": 51, "tug": 52,
-    "port tender": 53, "anti-pollution": 54, "law enforcement": 55, "medical": 58,
-    "not party to conflict": 59, "passenger": 60, "cargo": 70, "tanker": 80, "other": 90,
+    "wig": 20,
+    "fishing": 30,
+    "towing": 31,
+    "towing long/wide": 32,
+    "dredging": 33,
+    "diving": 34,
+    "military": 35,
+    "sailing": 36,
+    "pleasure": 37,
+    "hsc": 40,
+    "pilot": 50,
+    "sar": 51,
+    "tug": 52,
+    "port tender": 53,
+    "anti-pollution": 54,
+    "law enforcement": 55,
+    "medical": 58,
+    "not party to conflict": 59,
+    "passenger": 60,
+    "cargo": 70,
+    "tanker": 80,
+    "other": 90,
 }
 
 # Export rows are a few hundred characters; a longer line is garbage and is rejected
@@ -114,16 +133,17 @@ class CsvDecoder:
             header = [h.strip().lstrip("#").strip() for h in _fields(first)]
         except csv.Error as exc:
             raise ValueError(f"not a {self.fmt} export: unreadable header ({exc})") from None
-        required = {"dma": {"Timestamp", "MMSI", "Latitude", "Longitude"},
-                    "noaa": {"BaseDateTime", "MMSI", "LAT", "LON"}}[self.fmt]
+        required = {
+            "dma": {"Timestamp", "MMSI", "Latitude", "Longitude"},
+            "noaa": {"BaseDateTime", "MMSI", "LAT", "LON"},
+        }[self.fmt]
         if missing := required - set(header):
             raise ValueError(f"not a {self.fmt} export: header lacks {sorted(missing)}")
         for line_number, line in enumerate(lines, 2):
             text = line.rstrip("\r\n")
             self.counts["rows"] += 1
             if len(text) > MAX_ROW_LENGTH:
-                yield self._reject(rejects.LINE_TOO_LONG, text[:MAX_ROW_LENGTH], line_number,
-                                   f"{len(text)} characters")
+                yield self._reject(rejects.LINE_TOO_LONG, text[:MAX_ROW_LENGTH], line_number, f"{len(text)} characters")
                 continue
             try:
                 row = _fields(text)
@@ -131,8 +151,9 @@ class CsvDecoder:
                 yield self._reject(rejects.BAD_CSV_ROW, text, line_number, str(exc))
                 continue
             if len(row) != len(header):
-                yield self._reject(rejects.BAD_CSV_ROW, text, line_number,
-                                   f"{len(row)} fields, header has {len(header)}")
+                yield self._reject(
+                    rejects.BAD_CSV_ROW, text, line_number, f"{len(row)} fields, header has {len(header)}"
+                )
                 continue
             record, raw = dict(zip(header, row)), ",".join(row)
             try:
@@ -151,50 +172,72 @@ class CsvDecoder:
         mobile = (r.get("Type of mobile") or "").strip()
         ais_class = {"Class A": "A", "Class B": "B"}.get(mobile)
         status = DMA_NAV_STATUS.get((r.get("Navigational status") or "").strip().lower())
-        position = _sentinel_null({
-            "msg_type": 0,
-            "ais_class": ais_class,
-            "latitude": _float(r.get("Latitude")),
-            "longitude": _float(r.get("Longitude")),
-            "sog_kn": _float(r.get("SOG")),
-            "cog_deg": _float(r.get("COG")),
-            "heading_deg": _int(r.get("Heading")),
-            "rot_deg_min": _float(r.get("ROT")),
-            "nav_status": status,
-            "raw": raw,
-        })
+        position = _sentinel_null(
+            {
+                "msg_type": 0,
+                "ais_class": ais_class,
+                "latitude": _float(r.get("Latitude")),
+                "longitude": _float(r.get("Longitude")),
+                "sog_kn": _float(r.get("SOG")),
+                "cog_deg": _float(r.get("COG")),
+                "heading_deg": _int(r.get("Heading")),
+                "rot_deg_min": _float(r.get("ROT")),
+                "nav_status": status,
+                "raw": raw,
+            }
+        )
         ship_type = DMA_SHIP_TYPE.get((r.get("Ship type") or "").strip().lower())
-        static = dict(ais_class=ais_class, imo=_imo(r.get("IMO")), call_sign=_text(r.get("Callsign")),
-                      name=_text(r.get("Name")), ship_type=ship_type, length_m=_float(r.get("Length")),
-                      beam_m=_float(r.get("Width")), draught_m=_float(r.get("Draught")),
-                      destination=_text(r.get("Destination")), eta=_dma_eta(r.get("ETA")))
+        static = dict(
+            ais_class=ais_class,
+            imo=_imo(r.get("IMO")),
+            call_sign=_text(r.get("Callsign")),
+            name=_text(r.get("Name")),
+            ship_type=ship_type,
+            length_m=_float(r.get("Length")),
+            beam_m=_float(r.get("Width")),
+            draught_m=_float(r.get("Draught")),
+            destination=_text(r.get("Destination")),
+            eta=_dma_eta(r.get("ETA")),
+        )
         self.counts["positions"] += 1
-        return [make_event("ais_position", self.source, when, mmsi=mmsi, **position),
-                *self._static(mmsi, when, raw, **static)]
+        return [
+            make_event("ais_position", self.source, when, mmsi=mmsi, **position),
+            *self._static(mmsi, when, raw, **static),
+        ]
 
     def _noaa(self, r: dict[str, str], raw: str) -> list[dict[str, Any]]:
         when = _parse_time(r["BaseDateTime"], "%Y-%m-%dT%H:%M:%S")
         mmsi = _mmsi(r["MMSI"])
         # The transceiver column is spelt both ways across MarineCadastre years.
         ais_class = _text(r.get("TransceiverClass") or r.get("TranscieverClass"))
-        position = _sentinel_null({
-            "msg_type": 0,
-            "ais_class": ais_class if ais_class in ("A", "B") else None,
-            "latitude": _float(r.get("LAT")),
-            "longitude": _float(r.get("LON")),
-            "sog_kn": _float(r.get("SOG")),
-            "cog_deg": _float(r.get("COG")),
-            "heading_deg": _int(r.get("Heading")),
-            "nav_status": _int(r.get("Status")),
-            "raw": raw,
-        })
-        static = dict(ais_class=position["ais_class"], imo=_imo(r.get("IMO")), call_sign=_text(r.get("CallSign")),
-                      name=_text(r.get("VesselName")), ship_type=_int(r.get("VesselType")) or None,
-                      length_m=_float(r.get("Length")), beam_m=_float(r.get("Width")),
-                      draught_m=_float(r.get("Draft")))
+        position = _sentinel_null(
+            {
+                "msg_type": 0,
+                "ais_class": ais_class if ais_class in ("A", "B") else None,
+                "latitude": _float(r.get("LAT")),
+                "longitude": _float(r.get("LON")),
+                "sog_kn": _float(r.get("SOG")),
+                "cog_deg": _float(r.get("COG")),
+                "heading_deg": _int(r.get("Heading")),
+                "nav_status": _int(r.get("Status")),
+                "raw": raw,
+            }
+        )
+        static = dict(
+            ais_class=position["ais_class"],
+            imo=_imo(r.get("IMO")),
+            call_sign=_text(r.get("CallSign")),
+            name=_text(r.get("VesselName")),
+            ship_type=_int(r.get("VesselType")) or None,
+            length_m=_float(r.get("Length")),
+            beam_m=_float(r.get("Width")),
+            draught_m=_float(r.get("Draft")),
+        )
         self.counts["positions"] += 1
-        return [make_event("ais_position", self.source, when, mmsi=mmsi, **position),
-                *self._static(mmsi, when, raw, **static)]
+        return [
+            make_event("ais_position", self.source, when, mmsi=mmsi, **position),
+            *self._static(mmsi, when, raw, **static),
+        ]
 
     def _static(self, mmsi: str, when: datetime, raw: str, **fields: Any) -> Iterator[dict[str, Any]]:
         # Exports repeat static columns on every row and leave them blank on some: only a
@@ -232,7 +275,7 @@ def _mmsi(value: str) -> str:
 
 def _parse_time(value: str, fmt: str) -> datetime:
     try:
-        return datetime.strptime(value.strip(), fmt).replace(tzinfo=timezone.utc)
+        return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)
     except ValueError:
         raise _RowError(rejects.BAD_TIMESTAMP, f"time {value!r} is not {fmt}") from None
 

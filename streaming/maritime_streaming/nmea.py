@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from pyais.exceptions import AISBaseException, UnknownMessageException
 from pyais.messages import AISSentence, NMEASentenceFactory
@@ -33,13 +34,15 @@ MAX_LINE_LENGTH = 1024  # an AIS sentence is at most 82 characters; tag blocks a
 GROUP_TIMEOUT_S = 60.0  # fragments of one message arrive within a second or two
 # A receive-time prefix is believed from the start of AIS (the Silver rule's 2000) to a day
 # past the moment the line was read: a logger's clock may run ahead, not by years.
-EARLIEST_RECEIVE_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EARLIEST_RECEIVE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 RECEIVE_TIME_SLACK = timedelta(days=1)
-_EPOCH_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 _PREFIX_END = re.compile(r"\s+(?=[!$\\])")  # whitespace, then a sentence or tag block starts
 _EPOCH_NUMBER = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,9})?")
-_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
-                       r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?")
+_ISO_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+)
 
 
 def nmea_checksum(body: str) -> int:
@@ -69,7 +72,7 @@ def _unix_time(value: str) -> datetime | None:
     if seconds > 1e11:  # some receivers stamp milliseconds
         seconds /= 1000.0
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -95,7 +98,7 @@ def receive_time(value: str, received_at: datetime) -> datetime | None:
             moment = datetime.fromisoformat(text)
         except ValueError:
             return None
-        moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     else:
         return None
     if not EARLIEST_RECEIVE_TIME <= moment <= received_at + RECEIVE_TIME_SLACK:
@@ -129,8 +132,9 @@ class NmeaDecoder:
         self._pghp: tuple[datetime, str | None] | None = None
 
     # -- public -------------------------------------------------------------------------
-    def feed(self, line: str | bytes, received_at: datetime, line_number: int | None = None
-             ) -> Iterator[dict[str, Any] | Reject]:
+    def feed(
+        self, line: str | bytes, received_at: datetime, line_number: int | None = None
+    ) -> Iterator[dict[str, Any] | Reject]:
         self.counts["lines"] += 1
         if isinstance(line, bytes):
             try:
@@ -139,16 +143,19 @@ class NmeaDecoder:
                 # Latin-1 keeps one character per byte; a sample, as a megabyte of garbage
                 # would not fit in a dead-letter message.
                 raw = line.decode("latin-1").rstrip("\r\n")
-                yield self._reject(rejects.NOT_ASCII, raw[:MAX_LINE_LENGTH], line_number,
-                                   f"{len(raw)} characters" if len(raw) > MAX_LINE_LENGTH else "")
+                yield self._reject(
+                    rejects.NOT_ASCII,
+                    raw[:MAX_LINE_LENGTH],
+                    line_number,
+                    f"{len(raw)} characters" if len(raw) > MAX_LINE_LENGTH else "",
+                )
                 return
         text = line.strip()
         if not text or text.startswith("#"):
             self.counts["skipped"] += 1
             return
         if len(text) > MAX_LINE_LENGTH:
-            yield self._reject(rejects.LINE_TOO_LONG, text[:MAX_LINE_LENGTH], line_number,
-                               f"{len(text)} characters")
+            yield self._reject(rejects.LINE_TOO_LONG, text[:MAX_LINE_LENGTH], line_number, f"{len(text)} characters")
             return
         if not text.isascii():
             yield self._reject(rejects.NOT_ASCII, text, line_number)
@@ -156,12 +163,16 @@ class NmeaDecoder:
         yield from self._expire_groups(received_at)
         logged_at, sentence_text = None, text
         if not text.startswith(("!", "$", "\\")) and (gap := _PREFIX_END.search(text)):
-            prefix, sentence_text = text[:gap.start()], text[gap.end():]
+            prefix, sentence_text = text[: gap.start()], text[gap.end() :]
             logged_at = receive_time(prefix, received_at)
             if logged_at is None:
-                yield self._reject(rejects.BAD_TIMESTAMP, text, line_number,
-                                   f"receive-time prefix {prefix[:40]!r} is not an epoch (s/ms/us/ns) or ISO 8601 "
-                                   f"time between {EARLIEST_RECEIVE_TIME:%Y-%m-%d} and a day after receipt")
+                yield self._reject(
+                    rejects.BAD_TIMESTAMP,
+                    text,
+                    line_number,
+                    f"receive-time prefix {prefix[:40]!r} is not an epoch (s/ms/us/ns) or ISO 8601 "
+                    f"time between {EARLIEST_RECEIVE_TIME:%Y-%m-%d} and a day after receipt",
+                )
                 return
         if sentence_text.startswith("$PGHP"):
             yield from self._gatehouse(sentence_text, text, line_number)
@@ -182,7 +193,7 @@ class NmeaDecoder:
         fields = text.split("*")[0].split(",")
         try:
             year, month, day, hour, minute, second, millis = (int(f) for f in fields[2:9])
-            moment = datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=timezone.utc)
+            moment = datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=UTC)
         except (ValueError, IndexError):
             yield self._reject(rejects.MALFORMED_SENTENCE, line, line_number, "$PGHP time")
             return
@@ -190,8 +201,9 @@ class NmeaDecoder:
         self._pghp = (moment, station)
         self.counts["pghp"] += 1
 
-    def _sentence_line(self, text: str, line: str, received_at: datetime, logged_at: datetime | None,
-                       line_number: int | None) -> Iterator[dict[str, Any] | Reject]:
+    def _sentence_line(
+        self, text: str, line: str, received_at: datetime, logged_at: datetime | None, line_number: int | None
+    ) -> Iterator[dict[str, Any] | Reject]:
         """`text` is the line after any receive-time prefix; rejects and events keep the whole `line`.
 
         Time, most trusted first: the tag block's `c:` and the $PGHP header (the receiving
@@ -205,7 +217,7 @@ class NmeaDecoder:
             if end < 0:
                 yield self._reject(rejects.MALFORMED_SENTENCE, raw_line, line_number, "unterminated tag block")
                 return
-            tag, text_rest = text[1:end], text[end + 1:]
+            tag, text_rest = text[1:end], text[end + 1 :]
             # A tag block is metadata around a sentence with its own checksum: when the tag
             # is corrupt, its time, station and group are not trusted, the sentence still is.
             tag_items = tag.rsplit("*", 1)[0].split(",") if _checksum_ok(tag) else []
@@ -230,7 +242,7 @@ class NmeaDecoder:
         if not text.startswith(("!", "$")) or star < 0 or len(text) < star + 3:
             yield self._reject(rejects.MALFORMED_SENTENCE, raw_line, line_number)
             return
-        sentence, suffix = text[: star + 3], text[star + 3:]
+        sentence, suffix = text[: star + 3], text[star + 3 :]
         if suffix.startswith(","):
             # USCG receiver logs: ...*hh[,x..,s..,d..,T..],r<station>,<unix time>
             parts = suffix[1:].split(",")
@@ -259,8 +271,9 @@ class NmeaDecoder:
         if not 1 <= parsed.frag_num <= parsed.frag_cnt <= 9:
             # IEC 61162-1: a message spans 1-9 sentences. A larger count would hold a group,
             # and its memory, open for fragments that never come.
-            yield self._reject(rejects.MALFORMED_SENTENCE, raw_line, line_number,
-                               f"fragment {parsed.frag_num} of {parsed.frag_cnt}")
+            yield self._reject(
+                rejects.MALFORMED_SENTENCE, raw_line, line_number, f"fragment {parsed.frag_num} of {parsed.frag_cnt}"
+            )
             return
         fragment = _Fragment(parsed, raw_line, event_time, received_at, station, line_station)
         if parsed.frag_cnt == 1:
@@ -269,8 +282,9 @@ class NmeaDecoder:
         yield from self._collect(fragment, group, line_number)
 
     # -- reassembly -----------------------------------------------------------------------
-    def _collect(self, fragment: _Fragment, tag_group: str | None, line_number: int | None
-                 ) -> Iterator[dict[str, Any] | Reject]:
+    def _collect(
+        self, fragment: _Fragment, tag_group: str | None, line_number: int | None
+    ) -> Iterator[dict[str, Any] | Reject]:
         sentence = fragment.sentence
         if tag_group and tag_group.count("-") == 2:
             key: tuple = self._tag_group_key(tag_group.split("-")[2], fragment)
@@ -283,12 +297,20 @@ class NmeaDecoder:
             if group is not None:
                 yield from self._drop_group(key, "superseded by a new first fragment")
             group = self._groups[key] = _Group(sentence.frag_cnt)
-        elif group is None or group.count != sentence.frag_cnt or sentence.frag_num in group.fragments \
-                or sentence.frag_num != len(group.fragments) + 1:
+        elif (
+            group is None
+            or group.count != sentence.frag_cnt
+            or sentence.frag_num in group.fragments
+            or sentence.frag_num != len(group.fragments) + 1
+        ):
             if group is not None:
                 yield from self._drop_group(key, "fragment out of sequence")
-            yield self._reject(rejects.ORPHAN_FRAGMENT, fragment.raw_line, line_number,
-                               f"fragment {sentence.frag_num}/{sentence.frag_cnt} without its predecessors")
+            yield self._reject(
+                rejects.ORPHAN_FRAGMENT,
+                fragment.raw_line,
+                line_number,
+                f"fragment {sentence.frag_num}/{sentence.frag_cnt} without its predecessors",
+            )
             return
         group.fragments[sentence.frag_num] = fragment
         if len(group.fragments) == group.count:
@@ -302,19 +324,27 @@ class NmeaDecoder:
         own = ("g", fragment.line_station, group_id)
         if fragment.sentence.frag_num == 1 or own in self._groups:
             return own
-        waiting = [key for key in self._groups if key[0] == "g" and key[2] == group_id
-                   and None in (key[1], fragment.line_station)]
+        waiting = [
+            key
+            for key in self._groups
+            if key[0] == "g" and key[2] == group_id and None in (key[1], fragment.line_station)
+        ]
         # Several stations may use one id at once: the group expecting this very sentence,
         # else the one opened last (dicts keep insertion order; fragments follow their first).
-        expecting = [key for key in waiting if self._groups[key].count == fragment.sentence.frag_cnt
-                     and len(self._groups[key].fragments) + 1 == fragment.sentence.frag_num]
+        expecting = [
+            key
+            for key in waiting
+            if self._groups[key].count == fragment.sentence.frag_cnt
+            and len(self._groups[key].fragments) + 1 == fragment.sentence.frag_num
+        ]
         return (expecting or waiting or [own])[-1]
 
     def _drop_group(self, key: tuple, why: str) -> Iterator[Reject]:
         group = self._groups.pop(key)
         raw = "\n".join(group.fragments[n].raw_line for n in sorted(group.fragments))
-        yield self._reject(rejects.INCOMPLETE_GROUP, raw, None,
-                           f"{len(group.fragments)} of {group.count} fragments; {why}")
+        yield self._reject(
+            rejects.INCOMPLETE_GROUP, raw, None, f"{len(group.fragments)} of {group.count} fragments; {why}"
+        )
 
     def _expire_groups(self, now: datetime) -> Iterator[Reject]:
         for key, group in list(self._groups.items()):
@@ -344,17 +374,31 @@ class NmeaDecoder:
         station = first.station
         emitted = False
         if msg_type in POSITION_TYPES:
-            yield make_event("ais_position", self.source, first.event_time, mmsi=mmsi, station=station, raw=raw,
-                             **position_fields(msg_type, decoded))
+            yield make_event(
+                "ais_position",
+                self.source,
+                first.event_time,
+                mmsi=mmsi,
+                station=station,
+                raw=raw,
+                **position_fields(msg_type, decoded),
+            )
             emitted = True
         if msg_type in STATIC_TYPES:
-            yield make_event("vessel_static", self.source, first.event_time, mmsi=mmsi, raw=raw,
-                             **static_fields(msg_type, mmsi, decoded))
+            yield make_event(
+                "vessel_static",
+                self.source,
+                first.event_time,
+                mmsi=mmsi,
+                raw=raw,
+                **static_fields(msg_type, mmsi, decoded),
+            )
             emitted = True
         if not emitted:
             # Other types (base station reports, binary and safety messages) travel as is.
-            yield make_event("ais_other", self.source, first.event_time, mmsi=mmsi, msg_type=msg_type,
-                             station=station, raw=raw)
+            yield make_event(
+                "ais_other", self.source, first.event_time, mmsi=mmsi, msg_type=msg_type, station=station, raw=raw
+            )
 
     def _reject(self, reason: str, raw: str, line_number: int | None, detail: str = "") -> Reject:
         self.counts[f"reject_{reason}"] += 1

@@ -16,10 +16,10 @@ from typing import IO, Any, Protocol
 from maritime_streaming import rejects
 from maritime_streaming.rejects import Reject
 from maritime_streaming.simulator import RawRecord
+from maritimeiq import catalog
 from maritimeiq.config import KafkaConfig
 from maritimeiq.events import SCHEMA_VERSION, TOPIC_OF
 
-AIS_TOPIC = "maritime.ais.data"
 # Bytes of an oversize record kept (as text) in its dead-letter message.
 OVERSIZE_SAMPLE_BYTES = 4096
 
@@ -48,8 +48,12 @@ class ProducerMetrics:
         from prometheus_client import Counter as PromCounter
         from prometheus_client import Histogram, start_http_server
 
-        self.latency = Histogram("producer_delivery_latency_seconds", "produce() to broker acknowledgement",
-                                 ["topic"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+        self.latency = Histogram(
+            "producer_delivery_latency_seconds",
+            "produce() to broker acknowledgement",
+            ["topic"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
         self.delivered = PromCounter("producer_messages_delivered_total", "messages acknowledged", ["topic"])
         self.failed = PromCounter("producer_messages_failed_total", "messages not delivered", ["topic"])
         start_http_server(port, addr="127.0.0.1")
@@ -63,24 +67,34 @@ class KafkaSink:
     Kafka timestamp is the event time; headers carry source, event type and schema version.
     """
 
-    def __init__(self, kafka: KafkaConfig, *, compression: str = "snappy", linger_ms: int = 20,
-                 client_id: str = "maritime-producer", metrics: ProducerMetrics | None = None):
+    def __init__(
+        self,
+        kafka: KafkaConfig,
+        *,
+        compression: str = "snappy",
+        linger_ms: int = 20,
+        client_id: str = "maritime-producer",
+        metrics: ProducerMetrics | None = None,
+    ):
         from confluent_kafka import Producer
 
         self.metrics = metrics
-        self.dead_letter_suffix = kafka.dead_letter_suffix
         self.delivered: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.too_large: Counter[str] = Counter()
-        self._producer = Producer(kafka.client_config(**{
-            "acks": "all",
-            "enable.idempotence": True,
-            "compression.type": compression,
-            "batch.size": 32768,
-            "linger.ms": linger_ms,
-            "client.id": client_id,
-        }))
+        self._producer = Producer(
+            kafka.client_config(
+                **{
+                    "acks": "all",
+                    "enable.idempotence": True,
+                    "compression.type": compression,
+                    "batch.size": 32768,
+                    "linger.ms": linger_ms,
+                    "client.id": client_id,
+                }
+            )
+        )
 
     def _on_delivery(self, err, msg) -> None:
         if err is None:
@@ -93,14 +107,21 @@ class KafkaSink:
             if err is None and msg.latency() is not None:
                 self.metrics.latency.labels(msg.topic()).observe(msg.latency())
 
-    def _produce(self, topic: str, key: str | None, value: bytes, timestamp_ms: int | None,
-                 headers: list[tuple[str, bytes]]) -> None:
+    def _produce(
+        self, topic: str, key: str | None, value: bytes, timestamp_ms: int | None, headers: list[tuple[str, bytes]]
+    ) -> None:
         from confluent_kafka import KafkaError, KafkaException
 
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, timestamp=timestamp_ms or 0,
-                                       headers=headers, on_delivery=self._on_delivery)
+                self._producer.produce(
+                    topic,
+                    value=value,
+                    key=key,
+                    timestamp=timestamp_ms or 0,
+                    headers=headers,
+                    on_delivery=self._on_delivery,
+                )
                 break
             except BufferError:  # local queue full: serve delivery reports, then retry
                 self._producer.poll(0.5)
@@ -116,33 +137,54 @@ class KafkaSink:
         carries a sample and the reason, so it is counted instead of stopping the producer."""
         self.too_large[topic] += 1
         source = dict(headers).get("source", b"unknown").decode(errors="replace")
-        source_topic = topic.removesuffix(self.dead_letter_suffix)
+        source_topic = topic.removesuffix(catalog.DEAD_LETTER_SUFFIX)
         sample = value[:OVERSIZE_SAMPLE_BYTES].decode("utf-8", errors="replace")
-        self.reject(Reject(rejects.MESSAGE_TOO_LARGE, sample, source,
-                           f"{len(value):,} bytes for {topic}, above the producer's message.max.bytes; "
-                           f"raw holds the first {OVERSIZE_SAMPLE_BYTES:,} bytes"), source_topic)
+        self.reject(
+            Reject(
+                rejects.MESSAGE_TOO_LARGE,
+                sample,
+                source,
+                f"{len(value):,} bytes for {topic}, above the producer's message.max.bytes; "
+                f"raw holds the first {OVERSIZE_SAMPLE_BYTES:,} bytes",
+            ),
+            source_topic,
+        )
 
     def event(self, event: dict[str, Any]) -> None:
         event_type = event["event_type"]
-        self._produce(TOPIC_OF[event_type], event.get("mmsi") or event.get("alert_id"), _encode(event),
-                      _epoch_ms(event["event_time"]), _headers(event["source"], event_type))
+        self._produce(
+            TOPIC_OF[event_type],
+            event.get("mmsi") or event.get("alert_id"),
+            _encode(event),
+            _epoch_ms(event["event_time"]),
+            _headers(event["source"], event_type),
+        )
 
     def raw(self, record: RawRecord) -> None:
-        self._produce(record.topic, record.key, record.value, int(record.event_time.timestamp() * 1000),
-                      _headers("simulator", record.event_type))
+        self._produce(
+            record.topic,
+            record.key,
+            record.value,
+            int(record.event_time.timestamp() * 1000),
+            _headers("simulator", record.event_type),
+        )
 
     def reject(self, reject: Reject, source_topic: str) -> None:
         headers = _headers(reject.source, "reject") + [("reason", reject.reason.encode())]
-        self._produce(source_topic + self.dead_letter_suffix, None, _encode(reject.as_record()), None, headers)
+        self._produce(catalog.dead_letter_topic(source_topic), None, _encode(reject.as_record()), None, headers)
 
     def poll(self) -> None:
         self._producer.poll(0)
 
     def close(self, timeout: float = 60.0) -> dict[str, Any]:
         remaining = self._producer.flush(timeout)
-        return {"delivered": dict(self.delivered), "failed": dict(self.failed),
-                "delivery_errors": dict(self.errors), "too_large": dict(self.too_large),
-                "undelivered_at_exit": remaining}
+        return {
+            "delivered": dict(self.delivered),
+            "failed": dict(self.failed),
+            "delivery_errors": dict(self.errors),
+            "too_large": dict(self.too_large),
+            "undelivered_at_exit": remaining,
+        }
 
 
 class JsonLinesSink:
@@ -160,8 +202,15 @@ class JsonLinesSink:
         self._write(event)
 
     def raw(self, record: RawRecord) -> None:
-        self._write({"raw_record": True, "topic": record.topic, "key": record.key,
-                     "value": record.value.decode("utf-8", errors="replace"), "event_type": record.event_type})
+        self._write(
+            {
+                "raw_record": True,
+                "topic": record.topic,
+                "key": record.key,
+                "value": record.value.decode("utf-8", errors="replace"),
+                "event_type": record.event_type,
+            }
+        )
 
     def reject(self, reject: Reject, source_topic: str) -> None:
         self._write({**reject.as_record(), "dead_letter_of": source_topic})
@@ -175,8 +224,11 @@ class JsonLinesSink:
 
 
 def _headers(source: str, event_type: str) -> list[tuple[str, bytes]]:
-    return [("source", source.encode()), ("event-type", event_type.encode()),
-            ("schema-version", str(SCHEMA_VERSION).encode())]
+    return [
+        ("source", source.encode()),
+        ("event-type", event_type.encode()),
+        ("schema-version", str(SCHEMA_VERSION).encode()),
+    ]
 
 
 class StopFlag:
@@ -200,9 +252,16 @@ class StopFlag:
         return self._event.wait(seconds)
 
 
-def pump(items: Iterable[dict[str, Any] | RawRecord | Reject], sink: Sink, *, stop: StopFlag,
-         speed: float = 0.0, reject_topic: str = AIS_TOPIC, progress_every: float = 5.0,
-         log: IO[str] = sys.stderr) -> Counter[str]:
+def pump(
+    items: Iterable[dict[str, Any] | RawRecord | Reject],
+    sink: Sink,
+    *,
+    stop: StopFlag,
+    speed: float = 0.0,
+    reject_topic: str = catalog.AIS_TOPIC,
+    progress_every: float = 5.0,
+    log: IO[str] = sys.stderr,
+) -> Counter[str]:
     """Feed a source into a sink. `speed` > 0 replays at event time x speed; 0 is as fast as possible."""
     counts: Counter[str] = Counter()
     started = last_report = time.monotonic()
@@ -215,8 +274,9 @@ def pump(items: Iterable[dict[str, Any] | RawRecord | Reject], sink: Sink, *, st
             sink.reject(item, reject_topic)
             counts[f"reject:{item.reason}"] += 1
             continue
-        event_ms = int(item.event_time.timestamp() * 1000) if isinstance(item, RawRecord) \
-            else _epoch_ms(item["event_time"])
+        event_ms = (
+            int(item.event_time.timestamp() * 1000) if isinstance(item, RawRecord) else _epoch_ms(item["event_time"])
+        )
         if speed > 0:
             first_event_ms = first_event_ms if first_event_ms is not None else event_ms
             due = started + (event_ms - first_event_ms) / 1000.0 / speed
@@ -233,8 +293,10 @@ def pump(items: Iterable[dict[str, Any] | RawRecord | Reject], sink: Sink, *, st
         now = time.monotonic()
         if now - last_report >= progress_every:
             rate = counts["sent"] / (now - started)
-            log.write(f"progress: {counts['sent']:,} records, {rate:,.0f}/s, "
-                      f"{sum(v for k, v in counts.items() if k.startswith('reject:')):,} rejects\n")
+            log.write(
+                f"progress: {counts['sent']:,} records, {rate:,.0f}/s, "
+                f"{sum(v for k, v in counts.items() if k.startswith('reject:')):,} rejects\n"
+            )
             log.flush()
             last_report = now
     counts["elapsed_ms"] = int((time.monotonic() - started) * 1000)

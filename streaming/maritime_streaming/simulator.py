@@ -23,10 +23,11 @@ import heapq
 import json
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 from maritimeiq import cii
 from maritimeiq.events import TOPIC_OF, make_event
@@ -45,13 +46,37 @@ MERCHANT_TYPES = [
 # fleet's attained CII spreads around the MEPC.353(78) reference lines, which were fitted to
 # the 2019 fleet's IMO DCS data: mostly C and D, some A, B and E.
 OPERATING_SPEED_SHARE = {
-    "container_ship": (0.67, 0.84), "bulk_carrier": (0.85, 0.98), "tanker": (0.88, 1.0),
-    "general_cargo": (0.88, 1.0), "lng_carrier": (0.88, 1.0), "ro_ro_passenger": (0.78, 0.92),
+    "container_ship": (0.67, 0.84),
+    "bulk_carrier": (0.85, 0.98),
+    "tanker": (0.88, 1.0),
+    "general_cargo": (0.88, 1.0),
+    "lng_carrier": (0.88, 1.0),
+    "ro_ro_passenger": (0.78, 0.92),
 }
 SMALL_CRAFT_TYPES = [(30, "fishing"), (37, "pleasure"), (52, "tug")]
 FLAG_MIDS = [219, 257, 265, 211, 244, 636, 538, 563, 477, 353, 229, 215, 255, 311, 413]
-NAME_WORDS = ["NORD", "STAR", "OCEAN", "BALTIC", "ATLANTIC", "MAERSK", "HAVEN", "SEA", "WIND", "AURORA",
-              "POLAR", "VIKING", "CORAL", "PACIFIC", "EAGLE", "DAWN", "SPIRIT", "PIONEER", "TRADER", "EXPRESS"]
+NAME_WORDS = [
+    "NORD",
+    "STAR",
+    "OCEAN",
+    "BALTIC",
+    "ATLANTIC",
+    "MAERSK",
+    "HAVEN",
+    "SEA",
+    "WIND",
+    "AURORA",
+    "POLAR",
+    "VIKING",
+    "CORAL",
+    "PACIFIC",
+    "EAGLE",
+    "DAWN",
+    "SPIRIT",
+    "PIONEER",
+    "TRADER",
+    "EXPRESS",
+]
 SFOC_G_KWH = {"HFO": 175.0, "MGO": 185.0, "LNG": 155.0}  # slow-speed two-stroke, Fourth IMO GHG Study order
 # Generators and boilers: an assumed load of 2 % of MCR in every phase, at the Fourth IMO GHG
 # Study auxiliary SFC_base (maritimeiq.cii). The fleet's calibration (OPERATING_SPEED_SHARE)
@@ -71,13 +96,16 @@ class Port:
 
 def load_ports() -> list[Port]:
     text = resources.files("maritimeiq.reference").joinpath("ports.csv").read_text()
-    return [Port(r["unlocode"], r["name"], float(r["latitude"]), float(r["longitude"]))
-            for r in csv.DictReader(text.splitlines())]
+    return [
+        Port(r["unlocode"], r["name"], float(r["latitude"]), float(r["longitude"]))
+        for r in csv.DictReader(text.splitlines())
+    ]
 
 
 @dataclass(frozen=True)
 class RawRecord:
     """A record that is not a valid event (a deliberately corrupt one): raw bytes on a topic."""
+
     topic: str
     key: str | None
     value: bytes
@@ -117,9 +145,17 @@ def _imo_number(rng: random.Random) -> int:
 
 
 class FleetSimulator:
-    def __init__(self, vessels: int = 200, hours: float = 24.0, seed: int = 42,
-                 start: datetime | None = None, bad_rate: float = 0.0, interval_scale: float = 1.0,
-                 sensor_interval_min: float = 15.0, history_hours: float = 0.0):
+    def __init__(
+        self,
+        vessels: int = 200,
+        hours: float = 24.0,
+        seed: int = 42,
+        start: datetime | None = None,
+        bad_rate: float = 0.0,
+        interval_scale: float = 1.0,
+        sensor_interval_min: float = 15.0,
+        history_hours: float = 0.0,
+    ):
         if vessels <= 0 or hours <= 0 or interval_scale <= 0 or sensor_interval_min <= 0:
             raise ValueError("vessels, hours, interval_scale and sensor_interval_min must be positive")
         if history_hours < 0:
@@ -127,7 +163,7 @@ class FleetSimulator:
         if not 0.0 <= bad_rate < 1.0:
             raise ValueError("bad_rate must be in [0, 1)")
         self.seed = seed
-        self.start = (start or datetime(2026, 11, 1, tzinfo=timezone.utc)).astimezone(timezone.utc)
+        self.start = (start or datetime(2026, 11, 1, tzinfo=UTC)).astimezone(UTC)
         self.end = self.start + timedelta(hours=hours)
         self.bad_rate = bad_rate
         self.interval_scale = interval_scale
@@ -150,24 +186,58 @@ class FleetSimulator:
             name = f"{vrng.choice(NAME_WORDS)} {vrng.choice(NAME_WORDS)} {vrng.randint(1, 9)}"
             if vrng.random() < 0.9:
                 category, code, dwt_range, speed_range, admiralty, _ = vrng.choices(
-                    MERCHANT_TYPES, weights=[t[-1] for t in MERCHANT_TYPES])[0]
+                    MERCHANT_TYPES, weights=[t[-1] for t in MERCHANT_TYPES]
+                )[0]
                 dwt = round(vrng.uniform(*dwt_range), -2)
                 speed = round(vrng.uniform(*speed_range), 1)
                 # Admiralty formula: P = displacement^(2/3) * V^3 / C, displacement ~ 1.3 DWT.
-                mcr = round((1.3 * dwt) ** (2 / 3) * speed ** 3 / admiralty / 0.85, -1)  # 85 % MCR at service speed
+                mcr = round((1.3 * dwt) ** (2 / 3) * speed**3 / admiralty / 0.85, -1)  # 85 % MCR at service speed
                 gt = round(dwt * (0.9 if category in ("container_ship", "ro_ro_passenger") else 0.55), -1)
                 length = int(5.8 * dwt ** (1 / 3) + 20)
                 fuel = "LNG" if category == "lng_carrier" else ("MGO" if category == "ro_ro_passenger" else "HFO")
-                vessel = Vessel(mmsi, _imo_number(vrng), name, f"{chr(65 + index % 26)}{vrng.randint(1000, 9999)}",
-                                "A", code, category, dwt, gt, length, max(10, int(length / 6.5)), speed, mcr, fuel,
-                                files_fuel_reports=gt >= FUEL_REPORT_MIN_GT and vrng.random() < 0.85,
-                                health=vrng.uniform(0.0, 0.5), wear_rate=vrng.uniform(0.004, 0.02), rng=vrng)
+                vessel = Vessel(
+                    mmsi,
+                    _imo_number(vrng),
+                    name,
+                    f"{chr(65 + index % 26)}{vrng.randint(1000, 9999)}",
+                    "A",
+                    code,
+                    category,
+                    dwt,
+                    gt,
+                    length,
+                    max(10, int(length / 6.5)),
+                    speed,
+                    mcr,
+                    fuel,
+                    files_fuel_reports=gt >= FUEL_REPORT_MIN_GT and vrng.random() < 0.85,
+                    health=vrng.uniform(0.0, 0.5),
+                    wear_rate=vrng.uniform(0.004, 0.02),
+                    rng=vrng,
+                )
                 vessel.operating_speed = round(speed * vrng.uniform(*OPERATING_SPEED_SHARE[category]), 1)
             else:
                 code, _ = vrng.choice(SMALL_CRAFT_TYPES)
-                vessel = Vessel(mmsi, None, name, "", "B", code, None, 0.0, 0.0, vrng.randint(10, 25),
-                                vrng.randint(3, 7), round(vrng.uniform(7.0, 12.0), 1), 0.0, "MGO",
-                                files_fuel_reports=False, health=0.0, wear_rate=0.0, rng=vrng)
+                vessel = Vessel(
+                    mmsi,
+                    None,
+                    name,
+                    "",
+                    "B",
+                    code,
+                    None,
+                    0.0,
+                    0.0,
+                    vrng.randint(10, 25),
+                    vrng.randint(3, 7),
+                    round(vrng.uniform(7.0, 12.0), 1),
+                    0.0,
+                    "MGO",
+                    files_fuel_reports=False,
+                    health=0.0,
+                    wear_rate=0.0,
+                    rng=vrng,
+                )
                 vessel.operating_speed = vessel.service_speed
             fleet.append(vessel)
         return fleet
@@ -191,18 +261,29 @@ class FleetSimulator:
                 counter += 1
                 if kind == "corrupt_json":
                     text = json.dumps(event)
-                    yield RawRecord(TOPIC_OF[event["event_type"]], event.get("mmsi"),
-                                    text[: bad_rng.randint(1, len(text) - 1)].encode(), event["event_type"],
-                                    _parse(event["event_time"]))
+                    yield RawRecord(
+                        TOPIC_OF[event["event_type"]],
+                        event.get("mmsi"),
+                        text[: bad_rng.randint(1, len(text) - 1)].encode(),
+                        event["event_type"],
+                        _parse(event["event_time"]),
+                    )
                     continue
                 if kind == "out_of_range" and event["event_type"] == "ais_position":
-                    event = {**event, "latitude": 91.0 + bad_rng.uniform(1, 50), "sog_kn": 150.0 + bad_rng.uniform(0, 100)}
+                    event = {
+                        **event,
+                        "latitude": 91.0 + bad_rng.uniform(1, 50),
+                        "sog_kn": 150.0 + bad_rng.uniform(0, 100),
+                    }
                 elif kind == "duplicate":
                     yield event
                 elif kind in ("out_of_order", "late"):
                     # Held back: minutes (out of order) or hours (late) after its event time.
-                    hold = timedelta(minutes=bad_rng.randint(2, 20)) if kind == "out_of_order" \
+                    hold = (
+                        timedelta(minutes=bad_rng.randint(2, 20))
+                        if kind == "out_of_order"
                         else timedelta(hours=bad_rng.randint(2, 12))
+                    )
                     release = _iso(_parse(event["event_time"]) + hold)
                     heapq.heappush(delayed, (release, counter, event))
                     continue
@@ -256,11 +337,20 @@ class FleetSimulator:
                     next_fuel_day = now.date()
                 distance = haversine_nm(origin.lat, origin.lon, destination.lat, destination.lon)
                 eta_scheduled = departure_scheduled + timedelta(hours=distance / v.operating_speed)
-                yield make_event("voyage_event", "simulator", now, mmsi=v.mmsi, voyage_id=voyage_id,
-                                 kind="departure", port_unlocode=origin.unlocode,
-                                 scheduled_time=departure_scheduled, actual_time=now)
-                yield self._static(v, now, draught=round(rng.uniform(6.0, 14.0), 1), destination=destination.name,
-                                   eta=eta_scheduled)
+                yield make_event(
+                    "voyage_event",
+                    "simulator",
+                    now,
+                    mmsi=v.mmsi,
+                    voyage_id=voyage_id,
+                    kind="departure",
+                    port_unlocode=origin.unlocode,
+                    scheduled_time=departure_scheduled,
+                    actual_time=now,
+                )
+                yield self._static(
+                    v, now, draught=round(rng.uniform(6.0, 14.0), 1), destination=destination.name, eta=eta_scheduled
+                )
                 start_progress = 0.0
             else:
                 destination = port
@@ -292,8 +382,9 @@ class FleetSimulator:
                         step_h = (distance - sailed) / sog
                         fix_time = t + timedelta(hours=step_h)
                     sailed = min(distance, sailed + sog * step_h)
-                    lat, lon = intermediate_point(origin.lat, origin.lon, destination.lat, destination.lon,
-                                                  sailed / distance if distance else 1.0)
+                    lat, lon = intermediate_point(
+                        origin.lat, origin.lon, destination.lat, destination.lon, sailed / distance if distance else 1.0
+                    )
                     cog = initial_bearing_deg(lat, lon, destination.lat, destination.lon) if sailed < distance else 0.0
                     load = self._load(v, sog) if v.mcr_kw else 0.0
                     self._wear(v, load, step_h)
@@ -316,8 +407,17 @@ class FleetSimulator:
             if sailed < distance:
                 return
             now = t
-            yield make_event("voyage_event", "simulator", now, mmsi=v.mmsi, voyage_id=voyage_id, kind="arrival",
-                             port_unlocode=destination.unlocode, scheduled_time=eta_scheduled, actual_time=now)
+            yield make_event(
+                "voyage_event",
+                "simulator",
+                now,
+                mmsi=v.mmsi,
+                voyage_id=voyage_id,
+                kind="arrival",
+                port_unlocode=destination.unlocode,
+                scheduled_time=eta_scheduled,
+                actual_time=now,
+            )
             if v.mcr_kw and v.running_hours > 1500 and rng.random() < 0.5:
                 yield from self._maintenance(v, now, "planned", "scheduled overhaul on arrival")
             port = destination
@@ -375,8 +475,11 @@ class FleetSimulator:
     # -- pieces -------------------------------------------------------------------------
     def _next_port(self, rng: random.Random, here: Port) -> Port:
         # Short-sea and regional legs: the nearest ports within 2,500 nm, else the nearest three.
-        by_distance = sorted((haversine_nm(here.lat, here.lon, p.lat, p.lon), p.unlocode, p)
-                             for p in self.ports if p.unlocode != here.unlocode)
+        by_distance = sorted(
+            (haversine_nm(here.lat, here.lon, p.lat, p.lon), p.unlocode, p)
+            for p in self.ports
+            if p.unlocode != here.unlocode
+        )
         near = [p for d, _, p in by_distance if d <= 2500] or [p for _, _, p in by_distance[:3]]
         return rng.choice(near[:8])
 
@@ -394,26 +497,62 @@ class FleetSimulator:
             t += step
         return times
 
-    def _position(self, v: Vessel, when: datetime, lat: float, lon: float, sog: float, cog: float | None,
-                  status: int) -> dict[str, Any]:
-        return make_event("ais_position", "simulator", when, mmsi=v.mmsi, msg_type=1 if v.ais_class == "A" else 18,
-                          ais_class=v.ais_class, latitude=round(lat, 6), longitude=round(lon, 6),
-                          sog_kn=sog, cog_deg=None if cog is None else round(cog, 1),
-                          heading_deg=None if cog is None else int(round(cog)) % 360,
-                          nav_status=status if v.ais_class == "A" else None, position_accuracy=True,
-                          utc_second=when.second)
+    def _position(
+        self, v: Vessel, when: datetime, lat: float, lon: float, sog: float, cog: float | None, status: int
+    ) -> dict[str, Any]:
+        return make_event(
+            "ais_position",
+            "simulator",
+            when,
+            mmsi=v.mmsi,
+            msg_type=1 if v.ais_class == "A" else 18,
+            ais_class=v.ais_class,
+            latitude=round(lat, 6),
+            longitude=round(lon, 6),
+            sog_kn=sog,
+            cog_deg=None if cog is None else round(cog, 1),
+            heading_deg=None if cog is None else int(round(cog)) % 360,
+            nav_status=status if v.ais_class == "A" else None,
+            position_accuracy=True,
+            utc_second=when.second,
+        )
 
-    def _static(self, v: Vessel, when: datetime, draught: float | None, destination: str | None = None,
-                eta: datetime | None = None) -> dict[str, Any]:
+    def _static(
+        self,
+        v: Vessel,
+        when: datetime,
+        draught: float | None,
+        destination: str | None = None,
+        eta: datetime | None = None,
+    ) -> dict[str, Any]:
         bow = int(v.length * 0.85)
-        return make_event("vessel_static", "simulator", when, mmsi=v.mmsi, msg_type=5 if v.ais_class == "A" else 24,
-                          imo=v.imo, call_sign=v.call_sign or None, name=v.name, ship_type=v.ship_type,
-                          to_bow_m=bow, to_stern_m=v.length - bow, to_port_m=v.beam // 2,
-                          to_starboard_m=v.beam - v.beam // 2, length_m=float(v.length), beam_m=float(v.beam),
-                          draught_m=draught, destination=destination,
-                          eta=None if eta is None else eta.strftime("%m-%dT%H:%M"), ais_class=v.ais_class,
-                          ship_category=v.ship_category, dwt_t=v.dwt or None, gt=v.gt or None,
-                          service_speed_kn=v.service_speed, mcr_kw=v.mcr_kw or None, fuel_type=v.fuel_type)
+        return make_event(
+            "vessel_static",
+            "simulator",
+            when,
+            mmsi=v.mmsi,
+            msg_type=5 if v.ais_class == "A" else 24,
+            imo=v.imo,
+            call_sign=v.call_sign or None,
+            name=v.name,
+            ship_type=v.ship_type,
+            to_bow_m=bow,
+            to_stern_m=v.length - bow,
+            to_port_m=v.beam // 2,
+            to_starboard_m=v.beam - v.beam // 2,
+            length_m=float(v.length),
+            beam_m=float(v.beam),
+            draught_m=draught,
+            destination=destination,
+            eta=None if eta is None else eta.strftime("%m-%dT%H:%M"),
+            ais_class=v.ais_class,
+            ship_category=v.ship_category,
+            dwt_t=v.dwt or None,
+            gt=v.gt or None,
+            service_speed_kn=v.service_speed,
+            mcr_kw=v.mcr_kw or None,
+            fuel_type=v.fuel_type,
+        )
 
     def _wind(self, v: Vessel, when: datetime) -> float:
         # Smooth weather per vessel: a 2-day cycle plus a vessel-specific phase.
@@ -435,8 +574,9 @@ class FleetSimulator:
         sfoc = SFOC_G_KWH[v.fuel_type] * (1 + 0.08 * min(1.0, v.health))
         return load * v.mcr_kw * hours * sfoc / 1e6
 
-    def _sensors_due(self, v: Vessel, when: datetime, last: datetime, load: float, sog: float
-                     ) -> Iterator[dict[str, Any]]:
+    def _sensors_due(
+        self, v: Vessel, when: datetime, last: datetime, load: float, sog: float
+    ) -> Iterator[dict[str, Any]]:
         if v.mcr_kw and when - last >= self.sensor_interval:
             yield self._reading(v, when, load)
 
@@ -446,7 +586,10 @@ class FleetSimulator:
         wave = 0.0248 * (wind * 0.5144) ** 2  # fully developed sea: Hs = 0.0248 U10^2 (U10 in m/s)
         running = load > 0
         return make_event(
-            "environmental_reading", "simulator", when, mmsi=v.mmsi,
+            "environmental_reading",
+            "simulator",
+            when,
+            mmsi=v.mmsi,
             engine_temp_c=round((320 + 70 * load + 60 * h * h) * running + 40 * (not running) + rng.gauss(0, 4), 1),
             vibration_rms_mm_s=round(max(0.1, (2.0 + 3.0 * load + 9.0 * h * h) * running + rng.gauss(0, 0.4)), 2),
             lube_oil_pressure_bar=round(max(0.5, (4.6 - 1.8 * h * h) if running else 0.6) + rng.gauss(0, 0.08), 2),
@@ -460,18 +603,25 @@ class FleetSimulator:
 
     def _maintenance(self, v: Vessel, when: datetime, kind: str, reason: str) -> Iterator[dict[str, Any]]:
         digest = hashlib.sha1(f"{v.mmsi}-{_iso(when)}-{kind}".encode()).hexdigest()[:12]
-        yield make_event("maintenance_event", "simulator", when, mmsi=v.mmsi, maintenance_id=digest, kind=kind,
-                         component="main_engine", reason=reason)
+        yield make_event(
+            "maintenance_event",
+            "simulator",
+            when,
+            mmsi=v.mmsi,
+            maintenance_id=digest,
+            kind=kind,
+            component="main_engine",
+            reason=reason,
+        )
         v.health = v.rng.uniform(0.0, 0.1)
         v.running_hours = 0.0
 
     @staticmethod
     def _hours_to_midnight(moment: datetime) -> float:
-        midnight = datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+        midnight = datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
         return max(0.0, (midnight - moment).total_seconds() / 3600.0)
 
-    def _credit(self, v: Vessel, totals: dict[str, Any], sog: float, load: float, hours: float, underway: bool
-                ) -> None:
+    def _credit(self, v: Vessel, totals: dict[str, Any], sog: float, load: float, hours: float, underway: bool) -> None:
         fuel = totals["fuel_t"]
         if underway:
             totals["distance_nm"] += sog * hours
@@ -481,25 +631,31 @@ class FleetSimulator:
         auxiliary_t = AUXILIARY_SHARE_OF_MCR * v.mcr_kw * hours * cii.AUXILIARY_ENGINE_SFC_G_PER_KWH / 1e6
         fuel[cii.AUXILIARY_FUEL] = fuel.get(cii.AUXILIARY_FUEL, 0.0) + auxiliary_t
 
-    def _fuel_due(self, v: Vessel, when: datetime, day: date, totals: dict[str, Any]
-                  ) -> Iterator[dict[str, Any]]:
+    def _fuel_due(self, v: Vessel, when: datetime, day: date, totals: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if when.date() <= day:
             return
         if v.files_fuel_reports:
             # One report per vessel-day with a line per fuel (IMO DCS / EU MRV style): distance and
             # hours belong to the day, so every line of the day carries the same values.
-            sent = datetime.combine(when.date(), datetime.min.time(), tzinfo=timezone.utc)
+            sent = datetime.combine(when.date(), datetime.min.time(), tzinfo=UTC)
             for fuel_type, mass in totals["fuel_t"].items():
                 if round(mass, 3) > 0:
-                    yield make_event("fuel_report", "simulator", sent, mmsi=v.mmsi, report_date=day,
-                                     fuel_type=fuel_type, fuel_consumed_t=round(mass, 3),
-                                     distance_nm=round(totals["distance_nm"], 2),
-                                     hours_underway=round(totals["hours"], 2))
+                    yield make_event(
+                        "fuel_report",
+                        "simulator",
+                        sent,
+                        mmsi=v.mmsi,
+                        report_date=day,
+                        fuel_type=fuel_type,
+                        fuel_consumed_t=round(mass, 3),
+                        distance_nm=round(totals["distance_nm"], 2),
+                        hours_underway=round(totals["hours"], 2),
+                    )
         totals.update(fuel_t={}, distance_nm=0.0, hours=0.0)
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _parse(text: str) -> datetime:

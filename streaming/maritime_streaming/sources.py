@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,7 +16,7 @@ from maritime_streaming.rejects import Reject
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def nmea_file(path: str | Path, decoder: NmeaDecoder) -> Iterator[dict[str, Any] | Reject]:
@@ -26,8 +26,9 @@ def nmea_file(path: str | Path, decoder: NmeaDecoder) -> Iterator[dict[str, Any]
     yield from decoder.flush()
 
 
-def tcp_lines(host: str, port: int, stop: StopFlag, *, max_backoff: float = 30.0,
-              log: IO[str] = sys.stderr) -> Iterator[bytes]:
+def tcp_lines(
+    host: str, port: int, stop: StopFlag, *, max_backoff: float = 30.0, log: IO[str] = sys.stderr
+) -> Iterator[bytes]:
     """Lines of a TCP feed (e.g. a shore-station NMEA server), reconnecting until stopped."""
     backoff = 1.0
     while not stop.is_set():
@@ -40,7 +41,7 @@ def tcp_lines(host: str, port: int, stop: StopFlag, *, max_backoff: float = 30.0
                 while not stop.is_set():
                     try:
                         chunk = conn.recv(65536)
-                    except socket.timeout:
+                    except TimeoutError:
                         continue
                     if not chunk:
                         raise ConnectionError("feed closed the connection")

@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 from maritimeiq.config import get_config
-from maritimeiq.stack.process import ManagedProcess, wait_until
+from maritimeiq.process import ManagedProcess, wait_until
 
 SUPERVISOR = ManagedProcess("bronze-worker")
 REFUSED = 2
@@ -76,8 +76,9 @@ def _port(worker_args: list[str]) -> int:
 
 def start(worker_args: list[str], wait: bool = True) -> int:
     port = _port(worker_args)
-    pid = SUPERVISOR.start([sys.executable, "-m", "maritime_streaming.supervisor", "supervise", *worker_args],
-                           dict(os.environ))
+    pid = SUPERVISOR.start(
+        [sys.executable, "-m", "maritime_streaming.supervisor", "supervise", *worker_args], dict(os.environ)
+    )
     if wait and port:
         wait_until(lambda: metrics_up(port), timeout=180, what="Bronze worker", process=SUPERVISOR)
     return pid
@@ -88,12 +89,14 @@ def stop(timeout: float = 120.0) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="maritime-bronze", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="maritime-bronze", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["start", "stop", "status", "run", "supervise"])
     args, worker_args = parser.parse_known_args(argv)
     if args.command == "run":
         from maritime_streaming.bronze import main as worker_main
+
         return worker_main(worker_args)
     if args.command == "supervise":
         return supervise(worker_args)

@@ -16,9 +16,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from maritime_stack import VENV_BIN
 from maritimeiq.config import PROJECT_ROOT, PlatformConfig
-from maritimeiq.stack.airflow import VENV_BIN
-from maritimeiq.stack.process import ManagedProcess, wait_until
+from maritimeiq.process import ManagedProcess, wait_until
 
 SERVER = ManagedProcess("mlflow")
 STATE_DIR = PROJECT_ROOT / "var" / "mlflow"
@@ -60,20 +60,26 @@ def server_command(config: PlatformConfig) -> list[str]:
         "server",
         # Loopback only by default: without auth, whoever reaches the port can write the
         # registry, and loading a registered model runs its code.
-        "--host", config.mlflow.host,
-        "--port", str(config.mlflow.port),
-        "--backend-store-uri", backend,
-        "--artifacts-destination", artifacts,
+        "--host",
+        config.mlflow.host,
+        "--port",
+        str(config.mlflow.port),
+        "--backend-store-uri",
+        backend,
+        "--artifacts-destination",
+        artifacts,
         "--serve-artifacts",
-        "--workers", "1",
+        "--workers",
+        "1",
     ]
     if config.mlflow.auth:
         argv += ["--app-name", "basic-auth"]
     return argv
 
 
-def server_env(config: PlatformConfig, state_dir: Path = STATE_DIR,
-               base: dict[str, str] | None = None) -> dict[str, str]:
+def server_env(
+    config: PlatformConfig, state_dir: Path = STATE_DIR, base: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {
         **(os.environ if base is None else base),
         "MLFLOW_TRACKING_URI": config.mlflow.tracking_uri,
@@ -106,7 +112,7 @@ def write_auth_config(state_dir: Path = STATE_DIR) -> Path:
     # NO_PERMISSIONS: a user reaches only what they created or were granted. READ would let
     # every account read every experiment and model (and their pickled artifacts).
     text = (
-        "# Written by maritimeiq.stack.mlflow at every start: edits are overwritten.\n"
+        "# Written by maritime_stack.mlflow at every start: edits are overwritten.\n"
         "[mlflow]\n"
         "default_permission = NO_PERMISSIONS\n"
         f"database_uri = sqlite:///{state_dir / 'basic_auth.db'}\n"

@@ -14,18 +14,19 @@ import os
 import secrets
 import shlex
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
+from maritime_stack import VENV_BIN
+from maritime_stack import mlflow as mlflow_stack
+from maritime_stack.airflow_api import AirflowClient
 from maritimeiq.config import PROJECT_ROOT, PlatformConfig
-from maritimeiq.stack.process import ManagedProcess, wait_until
+from maritimeiq.process import ManagedProcess, wait_until
+from maritimeiq.secret_masking import url_encoded_forms
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 PROCESSES = {name: ManagedProcess(f"airflow-{name}") for name in COMPONENTS}
-VENV_BIN = Path(sys.executable).parent
 
 
 def _home(config: PlatformConfig) -> Path:
@@ -60,20 +61,11 @@ def ensure_secrets(config: PlatformConfig) -> dict[str, str]:
         fd = os.open(pw_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump({config.airflow.admin_user: secrets.token_urlsafe(12)}, handle)
-    return dict(
-        line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#")
-    )
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
 
 
 def admin_password(config: PlatformConfig) -> str:
     return json.loads(passwords_file(config).read_text())[config.airflow.admin_user]
-
-
-def url_encoded_forms(secret: str) -> list[str]:
-    """``[logging] secret_mask_adapter``: the forms a secret takes inside URLs, masked in
-    logs along with the secret itself. ``Connection.get_uri()`` percent-encodes the
-    password (``quote(..., safe="")``), which the plain secret does not match."""
-    return [quote(secret, safe=""), quote_plus(secret, safe="")]
 
 
 def connections(config: PlatformConfig) -> dict[str, str]:
@@ -87,9 +79,6 @@ def connections(config: PlatformConfig) -> dict[str, str]:
     kafka = {"conn_type": "kafka", "extra": config.kafka.client_config()}
     mlflow = {"conn_type": "http", "host": config.mlflow.tracking_uri}
     if config.mlflow.auth:
-        # Imported here: the MLflow stack module imports this one.
-        from maritimeiq.stack import mlflow as mlflow_stack
-
         # The DAGs' MLflow jobs log in as the local server's admin (docs/SECURITY.md).
         mlflow.update(login=mlflow_stack.ADMIN_USER, password=mlflow_stack.admin_password())
     serving = {"conn_type": "generic", "host": config.serving.database_url}
@@ -142,12 +131,17 @@ def airflow_env(config: PlatformConfig, base: dict[str, str] | None = None) -> d
             # so that an airflow.cfg edit cannot turn them off.
             "AIRFLOW__CORE__HIDE_SENSITIVE_VAR_CONN_FIELDS": "True",
             "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "url",
-            "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": f"{__name__}.url_encoded_forms",
+            "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": f"{url_encoded_forms.__module__}.{url_encoded_forms.__name__}",
             "AIRFLOW__API__EXPOSE_CONFIG": "False",
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }
     )
     return env
+
+
+def api_client(config: PlatformConfig) -> AirflowClient:
+    """REST client of the local Airflow, logged in as its admin."""
+    return AirflowClient(config.airflow.api_url, config.airflow.admin_user, admin_password(config))
 
 
 def env_script(config: PlatformConfig) -> str:
@@ -163,9 +157,7 @@ def migrate(config: PlatformConfig) -> None:
     env = airflow_env(config)
     _home(config).mkdir(parents=True, exist_ok=True)
     _write_private(PROJECT_ROOT / "var" / "env.sh", env_script(config))
-    result = subprocess.run(
-        [str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True
-    )
+    result = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
@@ -184,10 +176,12 @@ def start(config: PlatformConfig) -> None:
     env = airflow_env(config)
     for name, process in PROCESSES.items():
         process.start([str(VENV_BIN / "airflow"), name], env)
-    wait_until(lambda: health(config) is not None, timeout=180, what="Airflow API server",
-               process=PROCESSES["api-server"])
-    wait_until(lambda: _scheduler_healthy(config), timeout=120, what="Airflow scheduler",
-               process=PROCESSES["scheduler"])
+    wait_until(
+        lambda: health(config) is not None, timeout=180, what="Airflow API server", process=PROCESSES["api-server"]
+    )
+    wait_until(
+        lambda: _scheduler_healthy(config), timeout=120, what="Airflow scheduler", process=PROCESSES["scheduler"]
+    )
 
 
 def stop() -> list[str]:

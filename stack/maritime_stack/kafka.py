@@ -1,7 +1,7 @@
 """Single-node Apache Kafka broker in KRaft mode, run from the Maven-copied jars.
 
 Plaintext by default; with ``kafka.security.enabled`` the client listener speaks SASL_SSL
-with SCRAM-SHA-512 and ACLs apply (:mod:`maritimeiq.stack.kafka_security`). Every
+with SCRAM-SHA-512 and ACLs apply (:mod:`maritime_stack.kafka_security`). Every
 function takes the state directory (default ``var/kafka``) and reads ports from the
 configuration, so a second broker can run beside the default one.
 """
@@ -17,10 +17,10 @@ import sys
 import uuid
 from pathlib import Path
 
+from maritime_stack import kafka_security
+from maritime_stack.kafka_security import Material, Secrets
 from maritimeiq.config import PROJECT_ROOT, PlatformConfig
-from maritimeiq.stack import kafka_security
-from maritimeiq.stack.kafka_security import Material, Secrets
-from maritimeiq.stack.process import ManagedProcess, wait_until
+from maritimeiq.process import ManagedProcess, wait_until
 
 JARS_DIR = PROJECT_ROOT / "var" / "jars" / "kafka-broker"
 KAFKA_DIR = PROJECT_ROOT / "var" / "kafka"
@@ -158,12 +158,19 @@ def format_storage(config: PlatformConfig, state_dir: Path | None = None, secret
         run_tool("kafka-storage", args)
         return
     material = Material(state)
-    run_tool("kafka-storage", [*args, *kafka_security.scram_arguments(config.kafka, secrets)],
-             private_dir=material.root, redact=tuple(secrets.passwords.values()))
-    kafka_security.save_applied(material, {
-        "users": {u: kafka_security.digest(secrets.passwords[u]) for u in kafka_security.users(config.kafka)},
-        "acls": [],
-    })
+    run_tool(
+        "kafka-storage",
+        [*args, *kafka_security.scram_arguments(config.kafka, secrets)],
+        private_dir=material.root,
+        redact=tuple(secrets.passwords.values()),
+    )
+    kafka_security.save_applied(
+        material,
+        {
+            "users": {u: kafka_security.digest(secrets.passwords[u]) for u in kafka_security.users(config.kafka)},
+            "acls": [],
+        },
+    )
 
 
 def broker_command(config: PlatformConfig, state_dir: Path | None = None) -> list[str]:
@@ -202,8 +209,12 @@ def start(config: PlatformConfig, state_dir: Path | None = None, process: Manage
     format_storage(config, state, secrets)
     process.start(broker_command(config, state), dict(os.environ))
     admin = kafka_security.client_settings(config.kafka, material, secrets, config.kafka.security.admin_user)
-    wait_until(lambda: is_ready(config, {"bootstrap.servers": config.kafka.bootstrap_servers, **admin}),
-               timeout=90, what="Kafka broker (SASL_SSL)", process=process)
+    wait_until(
+        lambda: is_ready(config, {"bootstrap.servers": config.kafka.bootstrap_servers, **admin}),
+        timeout=90,
+        what="Kafka broker (SASL_SSL)",
+        process=process,
+    )
     provision(config, material, secrets)
 
 
@@ -220,19 +231,40 @@ def provision(config: PlatformConfig, material: Material, secrets: Secrets) -> N
             kafka_security.save_applied(material, applied)
     for args in kafka_security.acl_commands(kafka):
         if args not in applied["acls"]:
-            run_tool("kafka-acls", ["--bootstrap-server", kafka.bootstrap_servers,
-                                    "--command-config", str(material.admin_properties), *args])
+            run_tool(
+                "kafka-acls",
+                [
+                    "--bootstrap-server",
+                    kafka.bootstrap_servers,
+                    "--command-config",
+                    str(material.admin_properties),
+                    *args,
+                ],
+            )
             applied["acls"].append(args)
             kafka_security.save_applied(material, applied)
 
 
 def set_scram_password(config: PlatformConfig, material: Material, user: str, password: str) -> None:
     """Create or change a user's SCRAM credential with kafka-configs, as the admin."""
-    run_tool("kafka-configs", [
-        "--bootstrap-server", config.kafka.bootstrap_servers, "--command-config", str(material.admin_properties),
-        "--alter", "--entity-type", "users", "--entity-name", user,
-        "--add-config", f"{config.kafka.security.mechanism}=[password={password}]",
-    ], private_dir=material.root, redact=(password,))
+    run_tool(
+        "kafka-configs",
+        [
+            "--bootstrap-server",
+            config.kafka.bootstrap_servers,
+            "--command-config",
+            str(material.admin_properties),
+            "--alter",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            user,
+            "--add-config",
+            f"{config.kafka.security.mechanism}=[password={password}]",
+        ],
+        private_dir=material.root,
+        redact=(password,),
+    )
 
 
 def rotate_password(config: PlatformConfig, user: str, state_dir: Path | None = None) -> None:
@@ -288,8 +320,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from maritimeiq.config import get_config
 
-    parser = argparse.ArgumentParser(prog="python -m maritimeiq.stack.kafka",
-                                     description="Operations on the local secure broker (docs/KAFKA_SECURITY.md).")
+    parser = argparse.ArgumentParser(
+        prog="python -m maritime_stack.kafka",
+        description="Operations on the local secure broker (docs/KAFKA_SECURITY.md).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     rotate = sub.add_parser("rotate-password", help="new random SCRAM password for a user of the running broker")
     rotate.add_argument("user")

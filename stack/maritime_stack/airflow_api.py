@@ -68,8 +68,15 @@ class AirflowClient:
     def run(self, dag_id: str, run_id: str) -> dict:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
 
-    def trigger(self, dag_id: str, run_id: str, logical_date: str, conf: dict | None = None,
-                data_interval: tuple[str, str] | None = None, run_after: str | None = None) -> dict:
+    def trigger(
+        self,
+        dag_id: str,
+        run_id: str,
+        logical_date: str,
+        conf: dict | None = None,
+        data_interval: tuple[str, str] | None = None,
+        run_after: str | None = None,
+    ) -> dict:
         """Create the run, or return the existing one with the same id (reruns are safe).
         Without `data_interval` the DAG's timetable infers it from the logical date.
         `run_after` (default: now) orders queued runs: the scheduler starts the earliest first."""
@@ -92,8 +99,11 @@ class AirflowClient:
 
     def clear(self, dag_id: str, run_id: str, only_failed: bool = True) -> None:
         """Queue the run's (failed) tasks again; the run goes back to queued."""
-        self._send("POST", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/clear",
-                   {"dry_run": False, "only_failed": only_failed})
+        self._send(
+            "POST",
+            f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/clear",
+            {"dry_run": False, "only_failed": only_failed},
+        )
 
     def runs(self, dag_id: str, states: tuple[str, ...] = ()) -> list[dict]:
         """The DAG's runs (up to 100), optionally only those in `states`."""

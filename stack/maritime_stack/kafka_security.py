@@ -36,9 +36,9 @@ from pathlib import Path
 import yaml
 
 from maritimeiq.config import KafkaConfig
+from maritimeiq.kafka_auth import jaas
 
 BROKER_CN = "maritimeiq-kafka"
-SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
 STORE_PASSWORD_ENV = "MARITIME_KAFKA_STORE_PASSWORD"  # pragma: allowlist secret (a variable name)
 CA_DAYS, BROKER_DAYS = 3650, 825
 RENEW_SECONDS = 30 * 24 * 3600  # reissue a certificate that expires within 30 days
@@ -71,14 +71,6 @@ class Material:
     admin_properties = property(lambda self: self.root / "admin.properties")
     client_file = property(lambda self: self.state_dir / "client.yaml")
     admin_file = property(lambda self: self.state_dir / "admin.yaml")
-
-
-def jaas(username: str, password: str, module: str = SCRAM_MODULE) -> str:
-    """``sasl.jaas.config`` of a Java client; JAAS quoting escapes backslash and double quote."""
-    def quoted(value: str) -> str:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    return f"{module} required username={quoted(username)} password={quoted(password)};"
 
 
 def users(kafka: KafkaConfig) -> list[str]:
@@ -132,8 +124,11 @@ def listener_properties(kafka: KafkaConfig, host: str, port: int, material: Mate
 def scram_arguments(kafka: KafkaConfig, secrets_: Secrets) -> list[str]:
     """kafka-storage format arguments that bootstrap every user's SCRAM credential."""
     mechanism = kafka.security.mechanism
-    return [arg for user in users(kafka)
-            for arg in ("--add-scram", f"{mechanism}=[name={user},password={secrets_.passwords[user]}]")]
+    return [
+        arg
+        for user in users(kafka)
+        for arg in ("--add-scram", f"{mechanism}=[name={user},password={secrets_.passwords[user]}]")
+    ]
 
 
 def acl_commands(kafka: KafkaConfig) -> list[list[str]]:
@@ -143,8 +138,17 @@ def acl_commands(kafka: KafkaConfig) -> list[list[str]]:
     security = kafka.security
     principal = ["--add", "--allow-principal", f"User:{security.client_user}", "--resource-pattern-type", "prefixed"]
     return [
-        [*principal, "--operation", "Read", "--operation", "Write", "--operation", "Describe",
-         "--topic", security.topic_prefix],
+        [
+            *principal,
+            "--operation",
+            "Read",
+            "--operation",
+            "Write",
+            "--operation",
+            "Describe",
+            "--topic",
+            security.topic_prefix,
+        ],
         [*principal, "--operation", "Read", "--group", security.group_prefix],
     ]
 
@@ -176,8 +180,10 @@ def load_secrets(kafka: KafkaConfig, material: Material) -> tuple[Secrets, bool]
 
 
 def save_secrets(material: Material, secrets_: Secrets) -> None:
-    write_private(material.passwords_file,
-                  json.dumps({"stores": secrets_.store_password, "users": dict(secrets_.passwords)}, indent=2))
+    write_private(
+        material.passwords_file,
+        json.dumps({"stores": secrets_.store_password, "users": dict(secrets_.passwords)}, indent=2),
+    )
 
 
 def digest(password: str) -> str:
@@ -206,14 +212,35 @@ def ensure_material(kafka: KafkaConfig, host: str, material: Material) -> Secret
     if new_ca:
         _new_ca(material)
     wanted_san = san(host)
-    if (new_ca or new_store or not material.keystore.exists() or not _valid(material.broker_cert)
-            or not material.broker_san.exists() or material.broker_san.read_text() != wanted_san):
+    if (
+        new_ca
+        or new_store
+        or not material.keystore.exists()
+        or not _valid(material.broker_cert)
+        or not material.broker_san.exists()
+        or material.broker_san.read_text() != wanted_san
+    ):
         _new_broker_keystore(material, wanted_san, env)
     if new_ca or new_store or not material.truststore.exists():
         material.truststore.unlink(missing_ok=True)
-        _run(["keytool", "-importcert", "-noprompt", "-alias", "ca", "-file", str(material.ca_cert),
-              "-keystore", str(material.truststore), "-storetype", "PKCS12",
-              "-storepass:env", STORE_PASSWORD_ENV], env)
+        _run(
+            [
+                "keytool",
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-file",
+                str(material.ca_cert),
+                "-keystore",
+                str(material.truststore),
+                "-storetype",
+                "PKCS12",
+                "-storepass:env",
+                STORE_PASSWORD_ENV,
+            ],
+            env,
+        )
     return secrets_
 
 
@@ -233,18 +260,26 @@ def write_client_files(kafka: KafkaConfig, material: Material, secrets_: Secrets
     """The admin's tool command-config and the librdkafka settings of the admin and platform users."""
     security = kafka.security
     admin = security.admin_user
-    write_private(material.admin_properties, "\n".join([
-        "security.protocol=SASL_SSL",
-        f"sasl.mechanism={security.mechanism}",
-        f"sasl.jaas.config={jaas(admin, secrets_.passwords[admin])}",
-        "ssl.truststore.type=PEM",
-        f"ssl.truststore.location={material.ca_cert}",
-        "ssl.endpoint.identification.algorithm=https",
-        "",
-    ]))
+    write_private(
+        material.admin_properties,
+        "\n".join(
+            [
+                "security.protocol=SASL_SSL",
+                f"sasl.mechanism={security.mechanism}",
+                f"sasl.jaas.config={jaas(admin, secrets_.passwords[admin])}",
+                "ssl.truststore.type=PEM",
+                f"ssl.truststore.location={material.ca_cert}",
+                "ssl.endpoint.identification.algorithm=https",
+                "",
+            ]
+        ),
+    )
     for path, user in ((material.client_file, security.client_user), (material.admin_file, admin)):
-        write_private(path, f"# Kafka client settings of {user}, generated by the local stack. Never commit.\n"
-                      + yaml.safe_dump(client_settings(kafka, material, secrets_, user), sort_keys=False))
+        write_private(
+            path,
+            f"# Kafka client settings of {user}, generated by the local stack. Never commit.\n"
+            + yaml.safe_dump(client_settings(kafka, material, secrets_, user), sort_keys=False),
+        )
 
 
 @contextmanager
@@ -273,21 +308,54 @@ def _run(argv: list[str], env: Mapping[str, str] | None = None) -> None:
 def _valid(cert: Path) -> bool:
     if not cert.exists():
         return False
-    return subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-checkend", str(RENEW_SECONDS)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["openssl", "x509", "-in", str(cert), "-noout", "-checkend", str(RENEW_SECONDS)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def _new_ca(material: Material) -> None:
     conf = material.root / "ca.cnf"
-    conf.write_text("\n".join([
-        "[req]", "distinguished_name = dn", "prompt = no",
-        "[dn]", "CN = MaritimeIQ local Kafka CA",
-        "[ca]", "basicConstraints = critical,CA:TRUE,pathlen:0", "keyUsage = critical,keyCertSign,cRLSign",
-        "subjectKeyIdentifier = hash", "",
-    ]))
+    conf.write_text(
+        "\n".join(
+            [
+                "[req]",
+                "distinguished_name = dn",
+                "prompt = no",
+                "[dn]",
+                "CN = MaritimeIQ local Kafka CA",
+                "[ca]",
+                "basicConstraints = critical,CA:TRUE,pathlen:0",
+                "keyUsage = critical,keyCertSign,cRLSign",
+                "subjectKeyIdentifier = hash",
+                "",
+            ]
+        )
+    )
     try:
-        _run(["openssl", "req", "-x509", "-config", str(conf), "-extensions", "ca", "-newkey", "rsa:3072", "-noenc",
-              "-sha256", "-days", str(CA_DAYS), "-keyout", str(material.ca_key), "-out", str(material.ca_cert)])
+        _run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-config",
+                str(conf),
+                "-extensions",
+                "ca",
+                "-newkey",
+                "rsa:3072",
+                "-noenc",
+                "-sha256",
+                "-days",
+                str(CA_DAYS),
+                "-keyout",
+                str(material.ca_key),
+                "-out",
+                str(material.ca_cert),
+            ]
+        )
         material.ca_key.chmod(0o600)
     finally:
         conf.unlink(missing_ok=True)
@@ -295,24 +363,84 @@ def _new_ca(material: Material) -> None:
 
 def _new_broker_keystore(material: Material, subject_alt_name: str, env: Mapping[str, str]) -> None:
     key, csr, conf = (material.root / name for name in ("broker.key", "broker.csr", "broker.cnf"))
-    conf.write_text("\n".join([
-        "[broker]", f"subjectAltName = {subject_alt_name}", "basicConstraints = critical,CA:FALSE",
-        "keyUsage = critical,digitalSignature,keyEncipherment",
-        # clientAuth too: the broker presents this certificate to its controller listener.
-        "extendedKeyUsage = serverAuth,clientAuth",
-        "subjectKeyIdentifier = hash", "authorityKeyIdentifier = keyid", "",
-    ]))
+    conf.write_text(
+        "\n".join(
+            [
+                "[broker]",
+                f"subjectAltName = {subject_alt_name}",
+                "basicConstraints = critical,CA:FALSE",
+                "keyUsage = critical,digitalSignature,keyEncipherment",
+                # clientAuth too: the broker presents this certificate to its controller listener.
+                "extendedKeyUsage = serverAuth,clientAuth",
+                "subjectKeyIdentifier = hash",
+                "authorityKeyIdentifier = keyid",
+                "",
+            ]
+        )
+    )
     try:
-        _run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-noenc", "-subj", f"/CN={BROKER_CN}",
-              "-keyout", str(key), "-out", str(csr)])
+        _run(
+            [
+                "openssl",
+                "req",
+                "-new",
+                "-newkey",
+                "rsa:2048",
+                "-noenc",
+                "-subj",
+                f"/CN={BROKER_CN}",
+                "-keyout",
+                str(key),
+                "-out",
+                str(csr),
+            ]
+        )
         key.chmod(0o600)
-        _run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(material.ca_cert), "-CAkey", str(material.ca_key),
-              "-set_serial", f"0x{secrets.token_hex(16)}", "-sha256", "-days", str(BROKER_DAYS),
-              "-extfile", str(conf), "-extensions", "broker", "-out", str(material.broker_cert)])
+        _run(
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                str(csr),
+                "-CA",
+                str(material.ca_cert),
+                "-CAkey",
+                str(material.ca_key),
+                "-set_serial",
+                f"0x{secrets.token_hex(16)}",
+                "-sha256",
+                "-days",
+                str(BROKER_DAYS),
+                "-extfile",
+                str(conf),
+                "-extensions",
+                "broker",
+                "-out",
+                str(material.broker_cert),
+            ]
+        )
         # The key lives on only inside the password-protected PKCS12 keystore.
-        _run(["openssl", "pkcs12", "-export", "-name", "broker", "-inkey", str(key), "-in", str(material.broker_cert),
-              "-certfile", str(material.ca_cert), "-out", str(material.keystore),
-              "-passout", f"env:{STORE_PASSWORD_ENV}"], env)
+        _run(
+            [
+                "openssl",
+                "pkcs12",
+                "-export",
+                "-name",
+                "broker",
+                "-inkey",
+                str(key),
+                "-in",
+                str(material.broker_cert),
+                "-certfile",
+                str(material.ca_cert),
+                "-out",
+                str(material.keystore),
+                "-passout",
+                f"env:{STORE_PASSWORD_ENV}",
+            ],
+            env,
+        )
         material.keystore.chmod(0o600)
         material.broker_san.write_text(subject_alt_name)
     finally:

@@ -1,1 +1,0 @@
-"""The local stack: Kafka (KRaft), Airflow and MLflow as managed background processes."""
