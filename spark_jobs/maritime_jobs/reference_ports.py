@@ -7,12 +7,14 @@ the job with the offending UN/LOCODEs rather than landing half-valid reference d
 
 from __future__ import annotations
 
-import argparse
 from importlib import resources
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from maritime_jobs.harness import job_parser, start_job
+from maritimeiq import catalog
+from maritimeiq.spark import get_spark
 
 PORT_COLUMNS = ("unlocode", "name", "country_code", "latitude", "longitude")
 
@@ -32,8 +34,6 @@ def extract(spark: SparkSession, path: str) -> DataFrame:
 
 def transform(ports: DataFrame) -> DataFrame:
     """Typed, normalised ports with a `rule_violations` array (empty when valid)."""
-    from pyspark.sql import functions as F
-
     missing = set(PORT_COLUMNS) - set(ports.columns)
     if missing:
         raise InvalidReferenceData(f"ports file lacks columns: {sorted(missing)}")
@@ -59,9 +59,7 @@ def transform(ports: DataFrame) -> DataFrame:
     return typed.withColumn("rule_violations", violations)
 
 
-def load(ports: DataFrame, output: str) -> int:
-    from pyspark.sql import functions as F
-
+def load(ports: DataFrame, lake_root: str) -> int:
     bad = ports.where(F.size("rule_violations") > 0).select("unlocode", "rule_violations").collect()
     if bad:
         detail = ", ".join(f"{r.unlocode or '<empty>'}: {list(r.rule_violations)}" for r in bad[:20])
@@ -70,23 +68,22 @@ def load(ports: DataFrame, output: str) -> int:
     if duplicates:
         raise InvalidReferenceData(f"duplicate UN/LOCODEs: {[r.unlocode for r in duplicates]}")
     clean = ports.drop("rule_violations").orderBy("unlocode")
-    clean.write.format("delta").mode("overwrite").option("overwriteSchema", True).save(output)
+    (
+        clean.write.format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", True)
+        .save(catalog.REFERENCE_PORTS.path(lake_root))
+    )
     return clean.count()
 
 
 def main(argv: list[str] | None = None) -> None:
-    from maritimeiq.config import get_config
-    from maritimeiq.spark import get_spark
-
-    config = get_config()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", default=default_ports_csv(), help="ports CSV (default: shipped table)")
-    parser.add_argument("--output", default=config.lake.table_path("reference", "ports"))
+    parser = job_parser(__doc__.splitlines()[0])
+    parser.add_argument("--ports-csv", default=default_ports_csv(), help="ports CSV (default: shipped table)")
     args = parser.parse_args(argv)
-
-    spark = get_spark("reference-ports", config=config)
-    rows = load(transform(extract(spark, args.input)), args.output)
-    print(f"reference.ports: {rows} ports written to {args.output}")
+    log = start_job(args, "reference_ports")
+    rows = load(transform(extract(get_spark("reference-ports"), args.ports_csv)), args.lake_root)
+    log.info("reference.ports: %d ports written to %s", rows, catalog.REFERENCE_PORTS.path(args.lake_root))
 
 
 if __name__ == "__main__":

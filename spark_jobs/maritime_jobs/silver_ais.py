@@ -8,18 +8,33 @@ them into Silver, quarantine and the duplicate count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
-from maritime_jobs.silver_common import (SilverTable, TimeRules, alert_on_quality, envelope_checks, extract, load,
-                                         parse, utc, violations)
+from delta.tables import DeltaTable
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from maritime_jobs.harness import job_parser, start_job
+from maritime_jobs.silver_common import (
+    SilverTable,
+    TimeRules,
+    alert_on_quality,
+    envelope_checks,
+    extract,
+    load,
+    parse,
+    violations,
+)
+from maritimeiq import catalog
 from maritimeiq.geo import EARTH_RADIUS_KM, KM_PER_NM
 from maritimeiq.geo import haversine_nm as haversine_nm_py
+from maritimeiq.spark import get_spark
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark.sql import Column, DataFrame
 
 # Chains of mutually consistent fixes a vessel's fix may still join; a chain that has not
 # grown for this many newer chains is closed (bounds the work per fix on noisy tracks).
@@ -42,24 +57,22 @@ class AisRules:
 
 def mmsi_class(mmsi: Column) -> Column:
     """ITU-R M.585 MMSI classes; ship stations have a MID of 201-775 as first digits."""
-    from pyspark.sql import functions as F
-
     mid = mmsi.substr(1, 3).cast("int")
-    return (F.when(~F.coalesce(mmsi.rlike("^[0-9]{9}$"), F.lit(False)), F.lit(None))
-            .when(mmsi.startswith("00"), "coast_station")
-            .when(mmsi.startswith("111"), "sar_aircraft")
-            .when(mmsi.startswith("970"), "ais_sart")
-            .when(mmsi.startswith("972"), "man_overboard")
-            .when(mmsi.startswith("974"), "epirb_ais")
-            .when(mmsi.startswith("98"), "craft_of_parent_ship")
-            .when(mmsi.startswith("99"), "aid_to_navigation")
-            .when(mid.between(201, 775), "ship")
-            .otherwise("other"))
+    return (
+        F.when(~F.coalesce(mmsi.rlike("^[0-9]{9}$"), F.lit(False)), F.lit(None))
+        .when(mmsi.startswith("00"), "coast_station")
+        .when(mmsi.startswith("111"), "sar_aircraft")
+        .when(mmsi.startswith("970"), "ais_sart")
+        .when(mmsi.startswith("972"), "man_overboard")
+        .when(mmsi.startswith("974"), "epirb_ais")
+        .when(mmsi.startswith("98"), "craft_of_parent_ship")
+        .when(mmsi.startswith("99"), "aid_to_navigation")
+        .when(mid.between(201, 775), "ship")
+        .otherwise("other")
+    )
 
 
 def haversine_nm(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Column:
-    from pyspark.sql import functions as F
-
     p1, p2 = F.radians(lat1), F.radians(lat2)
     dp, dl = p2 - p1, F.radians(lon2 - lon1)
     root = F.sqrt(F.sin(dp / 2) ** 2 + F.cos(p1) * F.cos(p2) * F.sin(dl / 2) ** 2)
@@ -67,8 +80,9 @@ def haversine_nm(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Colu
     return 2 * EARTH_RADIUS_KM * F.asin(F.when(root > 1.0, F.lit(1.0)).otherwise(root)) / KM_PER_NM
 
 
-def implied_speed_outliers(seconds: Sequence[float], lats: Sequence[float], lons: Sequence[float],
-                           rules: AisRules = AisRules()) -> list[bool]:
+def implied_speed_outliers(
+    seconds: Sequence[float], lats: Sequence[float], lons: Sequence[float], rules: AisRules = AisRules()
+) -> list[bool]:
     """One vessel's fixes in time order → True for each fix too fast from the last accepted fix.
 
     Each fix is judged against the last fix accepted before it, not its raw neighbours,
@@ -85,7 +99,8 @@ def implied_speed_outliers(seconds: Sequence[float], lats: Sequence[float], lons
         hop_nm = haversine_nm_py(lats[a], lons[a], lats[b], lons[b])
         hours = abs(seconds[b] - seconds[a]) / 3600.0
         return hop_nm > rules.implied_speed_min_distance_nm and (
-            hours == 0 or hop_nm / hours > rules.max_implied_speed_kn)
+            hours == 0 or hop_nm / hours > rules.max_implied_speed_kn
+        )
 
     chains: list[list[int]] = []
     open_chains: list[int] = []  # least recently extended first
@@ -121,13 +136,18 @@ TELEPORT_FLAGS = "topic string, partition int, offset long, teleport boolean"
 def _vessel_teleports(track: pd.DataFrame, rules: AisRules) -> pd.DataFrame:
     """applyInPandas body: the fixes of one MMSI → (topic, partition, offset, teleport)."""
     track = track.sort_values(list(TRACK_ORDER), kind="stable")
-    flags = implied_speed_outliers(track["seconds"].tolist(), track["latitude"].tolist(),
-                                   track["longitude"].tolist(), rules)
+    flags = implied_speed_outliers(
+        track["seconds"].tolist(), track["latitude"].tolist(), track["longitude"].tolist(), rules
+    )
     return track[["topic", "partition", "offset"]].assign(teleport=flags)
 
 
-def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis: DataFrame | None = None,
-              keep_payload: bool = True) -> DataFrame:
+def transform(
+    bronze: DataFrame,
+    rules: AisRules = AisRules(),
+    high_speed_mmsis: DataFrame | None = None,
+    keep_payload: bool = True,
+) -> DataFrame:
     """Bronze AIS rows → position events with `rule_violations` and `is_duplicate`.
 
     `high_speed_mmsis` (column `mmsi`) lists craft allowed above the implausible-speed
@@ -135,13 +155,13 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
     is left behind, which keeps the per-vessel sort small on large slices; `load` then
     joins it back for quarantined rows only.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     positions = parse(bronze, "ais_position", owns_unparseable=True, keep_payload=keep_payload)
     if high_speed_mmsis is not None:
-        positions = positions.join(F.broadcast(high_speed_mmsis.select("mmsi").distinct()
-                                               .withColumn("is_high_speed_craft", F.lit(True))), "mmsi", "left")
+        positions = positions.join(
+            F.broadcast(high_speed_mmsis.select("mmsi").distinct().withColumn("is_high_speed_craft", F.lit(True))),
+            "mmsi",
+            "left",
+        )
     else:
         positions = positions.withColumn("is_high_speed_craft", F.lit(None).cast("boolean"))
 
@@ -151,9 +171,9 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
     # first and last fixes in it are judged against the fixes accepted within it.
     in_range = F.col("latitude").between(-90, 90) & F.col("longitude").between(-180, 180)
     not_fast_craft = ~F.coalesce(F.col("is_high_speed_craft"), F.lit(False))
-    track = (positions.where(in_range & F.col("mmsi").isNotNull() & not_fast_craft)
-             .select("mmsi", *TRACK_ORDER, "topic", "latitude", "longitude",
-                     F.col("event_time").cast("double").alias("seconds")))
+    track = positions.where(in_range & F.col("mmsi").isNotNull() & not_fast_craft).select(
+        "mmsi", *TRACK_ORDER, "topic", "latitude", "longitude", F.col("event_time").cast("double").alias("seconds")
+    )
 
     def vessel_teleports(fixes):  # no type hints: Spark would try to resolve them
         return _vessel_teleports(fixes, rules)
@@ -174,72 +194,80 @@ def transform(bronze: DataFrame, rules: AisRules = AisRules(), high_speed_mmsis:
     # Duplicates: same (MMSI, event time, message type); the earliest valid offset is kept.
     # Valid rows sort first within a key, so a valid row after its key is a duplicate.
     valid = F.size("rule_violations") == 0
-    by_key = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", (~valid).cast("int"), "partition",
-                                                "offset")
-    same_key_before = ((F.lag("event_time").over(by_key) == F.col("event_time"))
-                       & (F.lag("msg_type").over(by_key) == F.col("msg_type")))
-    return (positions
-            .withColumn("rule_violations", violations(checks))
-            .withColumn("mmsi_class", mmsi_class(F.col("mmsi")))
-            .withColumn("event_date", F.to_date("event_time"))
-            .withColumn("is_duplicate", valid & F.coalesce(same_key_before, F.lit(False)))
-            .drop("is_high_speed_craft", "teleport"))
+    by_key = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", (~valid).cast("int"), "partition", "offset")
+    same_key_before = (F.lag("event_time").over(by_key) == F.col("event_time")) & (
+        F.lag("msg_type").over(by_key) == F.col("msg_type")
+    )
+    return (
+        positions.withColumn("rule_violations", violations(checks))
+        .withColumn("mmsi_class", mmsi_class(F.col("mmsi")))
+        .withColumn("event_date", F.to_date("event_time"))
+        .withColumn("is_duplicate", valid & F.coalesce(same_key_before, F.lit(False)))
+        .drop("is_high_speed_craft", "teleport")
+    )
 
 
 SILVER_COLUMNS = (
-    "mmsi", "event_time", "event_date", "msg_type", "ais_class", "mmsi_class", "latitude", "longitude", "sog_kn",
-    "cog_deg", "heading_deg", "rot_deg_min", "nav_status", "position_accuracy", "utc_second", "station", "source",
-    "partition", "offset", "ingest_time",
+    "mmsi",
+    "event_time",
+    "event_date",
+    "msg_type",
+    "ais_class",
+    "mmsi_class",
+    "latitude",
+    "longitude",
+    "sog_kn",
+    "cog_deg",
+    "heading_deg",
+    "rot_deg_min",
+    "nav_status",
+    "position_accuracy",
+    "utc_second",
+    "station",
+    "source",
+    "partition",
+    "offset",
+    "ingest_time",
 )
 
 
-def high_speed_craft(bronze_slice: DataFrame, silver_root: str | None = None) -> DataFrame:
+def high_speed_craft(bronze_slice: DataFrame, lake_root: str | None = None) -> DataFrame:
     """MMSIs declaring ship type 40-49 (high-speed craft): in static data of the slice,
-    and in the current Silver static data when a Silver root is given."""
-    from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
-
+    and in the current Silver static data when a lake root is given."""
     static = bronze_slice.select(F.col("value").cast("string").alias("payload")).where(
-        F.get_json_object("payload", "$.event_type") == "vessel_static")
+        F.get_json_object("payload", "$.event_type") == "vessel_static"
+    )
     ship_type = F.get_json_object("payload", "$.ship_type").cast("int")
     craft = static.where(ship_type.between(40, 49)).select(F.get_json_object("payload", "$.mmsi").alias("mmsi"))
-    history = f"{silver_root}/vessel_static" if silver_root else None
+    history = catalog.SILVER_VESSEL_STATIC.path(lake_root) if lake_root else None
     if history and DeltaTable.isDeltaTable(bronze_slice.sparkSession, history):
         known = bronze_slice.sparkSession.read.format("delta").load(history)
-        craft = craft.unionByName(known.where(F.col("is_current") & F.col("ship_type").between(40, 49))
-                                  .select("mmsi"))
+        craft = craft.unionByName(known.where(F.col("is_current") & F.col("ship_type").between(40, 49)).select("mmsi"))
     return craft
 
 
-POSITIONS = SilverTable("ais_positions", key=("mmsi", "event_time", "msg_type"), partition_column="event_date",
-                        columns=SILVER_COLUMNS)
+POSITIONS = SilverTable(catalog.SILVER_AIS_POSITIONS, columns=SILVER_COLUMNS)
 
 
-def promote(spark, bronze_slice: DataFrame, silver_root: str, interval_start: datetime,
-            rules: AisRules = AisRules()) -> dict:
+def promote(
+    spark, bronze_slice: DataFrame, lake_root: str, interval_start: datetime, rules: AisRules = AisRules()
+) -> dict:
     """Transform and load one Bronze slice; the quality record of the interval."""
-    result = transform(bronze_slice, rules, high_speed_craft(bronze_slice, silver_root), keep_payload=False)
-    payloads = bronze_slice.select("topic", "partition", "offset", bronze_slice["value"].cast("string").alias("payload"))
-    return load(spark, result, silver_root, POSITIONS, interval_start, payloads=payloads)
+    result = transform(bronze_slice, rules, high_speed_craft(bronze_slice, lake_root), keep_payload=False)
+    payloads = bronze_slice.select(
+        "topic", "partition", "offset", bronze_slice["value"].cast("string").alias("payload")
+    )
+    return load(spark, result, lake_root, POSITIONS, interval_start, payloads=payloads)
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
-    from maritimeiq.config import get_config
-    from maritimeiq.spark import get_spark
-
-    config = get_config()
-    parser = argparse.ArgumentParser(description="Promote one interval of Bronze AIS data to Silver.")
-    parser.add_argument("--start", required=True, type=utc, help="interval start (ISO 8601, UTC)")
-    parser.add_argument("--end", required=True, type=utc, help="interval end, exclusive")
-    parser.add_argument("--bronze", default=config.lake.table_path("bronze", "maritime_ais_data"))
-    parser.add_argument("--silver-root", default=f"{config.lake.root.rstrip('/')}/silver")
-    args = parser.parse_args(argv)
-    spark = get_spark("silver-ais", config=config)
-    record = promote(spark, extract(spark, args.bronze, args.start, args.end), args.silver_root, args.start)
+    args = job_parser("Promote one interval of Bronze AIS data to Silver.", interval="time").parse_args(argv)
+    log = start_job(args, "silver_ais")
+    spark = get_spark("silver-ais")
+    bronze = extract(spark, catalog.bronze_table(catalog.AIS_TOPIC).path(args.lake_root), args.start, args.end)
+    record = promote(spark, bronze, args.lake_root, args.start)
     alert_on_quality([record], task_id="promote_ais_positions")
-    print(f"silver.ais_positions {args.start:%Y-%m-%dT%H:%M}Z..{args.end:%Y-%m-%dT%H:%M}Z: {record}")
+    log.info("silver.ais_positions %s..%s: %s", f"{args.start:%Y-%m-%dT%H:%M}Z", f"{args.end:%Y-%m-%dT%H:%M}Z", record)
 
 
 if __name__ == "__main__":

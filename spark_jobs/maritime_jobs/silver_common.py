@@ -10,18 +10,24 @@ or backfilling a range, writes the same tables again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from datetime import datetime
 
+from delta.tables import DeltaTable
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from maritimeiq import catalog
+from maritimeiq.alerting import get_notifier
 from maritimeiq.events import SCHEMAS, TOPIC_OF, fields_of, spark_schema
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+from maritimeiq.health import evaluate_quality
 
 SOURCE_COLUMNS = ("topic", "partition", "offset", "ingest_time")
 CORRUPT_RECORD = "_corrupt_record"
-QUALITY_SCHEMA = ("stream string, interval_start timestamp, rows_in long, valid long, quarantined long, "
-                  "duplicates long, quarantined_per_rule map<string,long>")
+QUALITY_SCHEMA = (
+    "stream string, interval_start timestamp, rows_in long, valid long, quarantined long, "
+    "duplicates long, quarantined_per_rule map<string,long>"
+)
 
 
 @dataclass(frozen=True)
@@ -34,11 +40,12 @@ class TimeRules:
 def extract(spark, bronze_path: str, start: datetime, end: datetime) -> DataFrame:
     """The Bronze slice that arrived in [start, end): late events are promoted by the run
     of the interval in which they arrived, whatever their event date."""
-    from pyspark.sql import functions as F
-
-    return (spark.read.format("delta").load(bronze_path)
-            .where(F.col("ingest_date").between(F.lit(start.date()), F.lit(end.date())))
-            .where((F.col("ingest_time") >= F.lit(start)) & (F.col("ingest_time") < F.lit(end))))
+    return (
+        spark.read.format("delta")
+        .load(bronze_path)
+        .where(F.col("ingest_date").between(F.lit(start.date()), F.lit(end.date())))
+        .where((F.col("ingest_time") >= F.lit(start)) & (F.col("ingest_time") < F.lit(end)))
+    )
 
 
 def parse(bronze: DataFrame, event_type: str, *, owns_unparseable: bool, keep_payload: bool = True) -> DataFrame:
@@ -47,8 +54,6 @@ def parse(bronze: DataFrame, event_type: str, *, owns_unparseable: bool, keep_pa
     read as null). A topic carries several event types; the stream that `owns_unparseable`
     also takes the rows whose type is unreadable or foreign to the topic, so each Bronze
     row lands in exactly one stream."""
-    from pyspark.sql import functions as F
-
     payload = F.col("value").cast("string")
     # from_json, unlike get_json_object, reads NaN/Infinity literals, so such a row still
     # reaches its own stream (and its not-finite rule).
@@ -62,17 +67,21 @@ def parse(bronze: DataFrame, event_type: str, *, owns_unparseable: bool, keep_pa
     # column is how a row tells that it lost a value that way.
     schema = spark_schema(event_type).add(CORRUPT_RECORD, "string")
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
-    return (bronze.withColumn("payload", payload).where(mine)
-            .withColumn("event", F.from_json("payload", schema, options))
-            .select(*columns, *(F.col(f"event.{f.name}") for f in fields_of(event_type)),
-                    F.col(f"event.{CORRUPT_RECORD}").isNotNull().alias("type_mismatch")))
+    return (
+        bronze.withColumn("payload", payload)
+        .where(mine)
+        .withColumn("event", F.from_json("payload", schema, options))
+        .select(
+            *columns,
+            *(F.col(f"event.{f.name}") for f in fields_of(event_type)),
+            F.col(f"event.{CORRUPT_RECORD}").isNotNull().alias("type_mismatch"),
+        )
+    )
 
 
 def envelope_checks(event_type: str, rules: TimeRules = TimeRules()) -> dict[str, Column]:
     """Rules every stream applies: readable, every value of its declared type, a 9-digit
     MMSI, required fields present, finite numbers, a plausible event time."""
-    from pyspark.sql import functions as F
-
     readable = F.col("event_type") == event_type
     checks: dict[str, Column] = {
         "unparseable_payload": F.col("event_type").isNull(),
@@ -92,7 +101,8 @@ def envelope_checks(event_type: str, rules: TimeRules = TimeRules()) -> dict[str
             # JSON NaN/Infinity tokens parse as doubles; no quantity of any stream is either.
             checks[f"{field.name}_not_finite"] = ~finite(field.name)
     checks["event_time_in_future"] = F.col("event_time") > F.col("ingest_time") + F.expr(
-        f"INTERVAL {rules.future_tolerance_minutes} MINUTES")
+        f"INTERVAL {rules.future_tolerance_minutes} MINUTES"
+    )
     checks["event_time_too_old"] = F.col("event_time") < F.to_timestamp(F.lit(rules.earliest_event_time))
     return checks
 
@@ -100,8 +110,6 @@ def envelope_checks(event_type: str, rules: TimeRules = TimeRules()) -> dict[str
 def violations(checks: dict[str, Column]) -> Column:
     """Array of the names of the checks a row fails (empty when valid); a check that
     evaluates to null (missing input) does not fail."""
-    from pyspark.sql import functions as F
-
     return F.filter(
         F.array(*[F.when(F.coalesce(check, F.lit(False)), F.lit(name)) for name, check in checks.items()]),
         lambda rule: rule.isNotNull(),
@@ -110,8 +118,6 @@ def violations(checks: dict[str, Column]) -> Column:
 
 def finite(column: str) -> Column:
     """NaN and infinity parse as doubles; a sensor value must be a real number."""
-    from pyspark.sql import functions as F
-
     value = F.col(column)
     return value.isNull() | (~F.isnan(value) & (F.abs(value) < float("inf")))
 
@@ -119,9 +125,6 @@ def finite(column: str) -> Column:
 def flag_duplicates(frame: DataFrame, key: tuple[str, ...]) -> DataFrame:
     """`is_duplicate`: a valid row whose key an earlier valid row (lower offset) already
     has. Quarantined rows are never duplicates, nor do they shadow a valid row."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     valid = F.size("rule_violations") == 0
     first_seen = Window.partitionBy(*key, valid).orderBy("partition", "offset")
     return frame.withColumn("is_duplicate", valid & (F.row_number().over(first_seen) > 1))
@@ -129,20 +132,37 @@ def flag_duplicates(frame: DataFrame, key: tuple[str, ...]) -> DataFrame:
 
 @dataclass(frozen=True)
 class SilverTable:
-    stream: str
-    key: tuple[str, ...]
-    partition_column: str
+    """A stream's Silver table (its catalog entry gives the MERGE key and the partition
+    column) and the columns it keeps."""
+
+    table: catalog.Table
     columns: tuple[str, ...]
 
-    def path(self, silver_root: str) -> str:
-        return f"{silver_root}/{self.stream}"
+    @property
+    def stream(self) -> str:
+        return self.table.name
 
-    def quarantine_path(self, silver_root: str) -> str:
-        return f"{silver_root}/{self.stream}_quarantine"
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.table.merge_keys
+
+    @property
+    def partition_column(self) -> str:
+        return self.table.partition_by[0]
+
+    @property
+    def quarantine(self) -> catalog.Table:
+        return catalog.table(f"{self.table.key}_quarantine")
 
 
-def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interval_start: datetime,
-         payloads: DataFrame | None = None) -> dict:
+def load(
+    spark,
+    result: DataFrame,
+    lake_root: str,
+    table: SilverTable,
+    interval_start: datetime,
+    payloads: DataFrame | None = None,
+) -> dict:
     """MERGE valid rows on the table's key and quarantined rows on their offset; record
     the interval's data quality.
 
@@ -150,10 +170,6 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
     was parsed without payloads (large slices), `payloads` (topic, partition, offset,
     payload) supplies them for the quarantined rows only.
     """
-    from delta.tables import DeltaTable
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
     result = result.persist(StorageLevel.MEMORY_AND_DISK)
     is_bad = F.size("rule_violations") > 0
     totals = result.agg(
@@ -170,13 +186,18 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
         # Few rows are bad: broadcast them and leave the slice's payloads unshuffled. Every
         # bad row comes from the slice, so the inner join keeps them all.
         keys = ["topic", "partition", "offset"]
-        bad = payloads.select(*keys, "payload").join(
-            F.broadcast(bad) if n_quarantined < 2_000_000 else bad, keys)
+        bad = payloads.select(*keys, "payload").join(F.broadcast(bad) if n_quarantined < 2_000_000 else bad, keys)
     mmsi = F.col("mmsi") if "mmsi" in result.columns else F.lit(None).cast("string")
-    quarantined = bad.select(*SOURCE_COLUMNS, "payload", "rule_violations", mmsi.alias("mmsi"), "event_time",
-                             F.to_date("ingest_time").alias("ingest_date"))
+    quarantined = bad.select(
+        *SOURCE_COLUMNS,
+        "payload",
+        "rule_violations",
+        mmsi.alias("mmsi"),
+        "event_time",
+        F.to_date("ingest_time").alias("ingest_date"),
+    )
 
-    positions_path, quarantine_path = table.path(silver_root), table.quarantine_path(silver_root)
+    positions_path, quarantine_path = table.table.path(lake_root), table.quarantine.path(lake_root)
     ensure_table(spark, positions_path, valid, table.partition_column)
     ensure_table(spark, quarantine_path, quarantined, "ingest_date")
     target = DeltaTable.forPath(spark, positions_path)
@@ -184,21 +205,42 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
     touched = _in_list(f"t.{table.partition_column}", totals["valid_parts"])
     # A valid row whose key Silver already holds from another offset is a duplicate
     # (seen in an earlier interval); the same offset again is this interval rerun.
-    held = target.toDF().where(_in_list(table.partition_column, totals["valid_parts"])).select(
-        *table.key, F.col("partition").alias("_held_partition"), F.col("offset").alias("_held_offset"))
-    cross_run_duplicates = valid.join(held, list(table.key)).where(
-        (F.col("_held_offset") != F.col("offset")) | (F.col("_held_partition") != F.col("partition"))).count()
+    held = (
+        target.toDF()
+        .where(_in_list(table.partition_column, totals["valid_parts"]))
+        .select(*table.key, F.col("partition").alias("_held_partition"), F.col("offset").alias("_held_offset"))
+    )
+    cross_run_duplicates = (
+        valid.join(held, list(table.key))
+        .where((F.col("_held_offset") != F.col("offset")) | (F.col("_held_partition") != F.col("partition")))
+        .count()
+    )
     match_on = dict.fromkeys((*table.key, table.partition_column))
     on_key = " AND ".join([touched, *(f"t.{c} = s.{c}" for c in match_on)])
     target.alias("t").merge(valid.alias("s"), on_key).whenNotMatchedInsertAll().execute()
-    (DeltaTable.forPath(spark, quarantine_path).alias("t")
-     .merge(quarantined.alias("s"), " AND ".join([_in_list("t.ingest_date", totals["bad_days"]),
-                                                  "t.topic = s.topic AND t.partition = s.partition "
-                                                  "AND t.offset = s.offset"]))
-     .whenNotMatchedInsertAll().execute())
-    per_rule = {r["rule"]: r["count"] for r in
-                result.where(is_bad).select(F.explode("rule_violations").alias("rule")).groupBy("rule").count()
-                .collect()}
+    (
+        DeltaTable.forPath(spark, quarantine_path)
+        .alias("t")
+        .merge(
+            quarantined.alias("s"),
+            " AND ".join(
+                [
+                    _in_list("t.ingest_date", totals["bad_days"]),
+                    "t.topic = s.topic AND t.partition = s.partition AND t.offset = s.offset",
+                ]
+            ),
+        )
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+    per_rule = {
+        r["rule"]: r["count"]
+        for r in result.where(is_bad)
+        .select(F.explode("rule_violations").alias("rule"))
+        .groupBy("rule")
+        .count()
+        .collect()
+    }
     record = {
         "stream": table.stream,
         "interval_start": interval_start,
@@ -208,7 +250,7 @@ def load(spark, result: DataFrame, silver_root: str, table: SilverTable, interva
         "duplicates": in_slice_duplicates + cross_run_duplicates,
         "quarantined_per_rule": per_rule,
     }
-    write_quality(spark, silver_root, [record])
+    write_quality(spark, lake_root, [record])
     result.unpersist()
     return record
 
@@ -223,40 +265,34 @@ def _in_list(column: str, values) -> str:
 
 def alert_on_quality(records: list[dict], task_id: str) -> None:
     """P3 alert for streams whose quarantine rate in the interval is above the configured
-    threshold (conf/alerting.yaml); repeated alerts are de-duplicated by the notifier."""
-    from maritimeiq.alerting import get_notifier
-    from maritimeiq.health import evaluate_quality
-
+    threshold (`alerting.thresholds` in conf/platform.yaml); repeated alerts are
+    de-duplicated by the notifier."""
     notifier = get_notifier()
-    evaluate_quality(records, notifier, notifier.settings.thresholds.quarantine_rate,
-                     dag_id="silver_promotion", task_id=task_id)
+    evaluate_quality(
+        records, notifier, notifier.settings.thresholds.quarantine_rate, dag_id="silver_promotion", task_id=task_id
+    )
 
 
-def write_quality(spark, silver_root: str, records: list[dict]) -> None:
+def write_quality(spark, lake_root: str, records: list[dict]) -> None:
     """Upsert data-quality records on (stream, interval_start)."""
-    from delta.tables import DeltaTable
-
-    quality_path = f"{silver_root}/data_quality"
+    quality_path = catalog.SILVER_DATA_QUALITY.path(lake_root)
     quality = spark.createDataFrame(records, QUALITY_SCHEMA)
     ensure_table(spark, quality_path, quality, None)
-    (DeltaTable.forPath(spark, quality_path).alias("t")
-     .merge(quality.alias("s"), "t.stream = s.stream AND t.interval_start = s.interval_start")
-     .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+    (
+        DeltaTable.forPath(spark, quality_path)
+        .alias("t")
+        .merge(quality.alias("s"), "t.stream = s.stream AND t.interval_start = s.interval_start")
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
 
 
 def ensure_table(spark, path: str, frame: DataFrame, partition_column: str | None) -> None:
     """Create an empty table with the frame's schema once, so MERGE always has a target."""
-    from delta.tables import DeltaTable
-
     if DeltaTable.isDeltaTable(spark, path):
         return
     writer = frame.limit(0).write.format("delta").mode("ignore")
     if partition_column:
         writer = writer.partitionBy(partition_column)
     writer.save(path)
-
-
-def utc(text: str) -> datetime:
-    """An ISO 8601 argument as an aware UTC datetime (naive means UTC)."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

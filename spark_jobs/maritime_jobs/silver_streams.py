@@ -15,28 +15,41 @@ touched, so a late or replayed message rewrites exactly the periods it belongs t
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
 
-from maritime_jobs.silver_common import (SOURCE_COLUMNS, SilverTable, TimeRules, alert_on_quality, ensure_table,
-                                         envelope_checks, extract, finite, flag_duplicates, load, parse, utc,
-                                         violations)
+from delta.tables import DeltaTable
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from maritime_jobs.harness import job_parser, start_job
+from maritime_jobs.silver_common import (
+    SOURCE_COLUMNS,
+    SilverTable,
+    TimeRules,
+    alert_on_quality,
+    ensure_table,
+    envelope_checks,
+    extract,
+    finite,
+    flag_duplicates,
+    load,
+    parse,
+    violations,
+)
+from maritimeiq import catalog
 from maritimeiq.events import SCHEMAS, TOPIC_OF
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+from maritimeiq.spark import get_spark
 
 # Fuels with an MEPC.364(79) carbon factor; anything else cannot be turned into CO2.
 KNOWN_FUELS = ("HFO", "LFO", "MDO", "MGO", "LNG", "LPG_P", "LPG_B", "ETHANE", "METHANOL", "ETHANOL")
-STATIC_ATTRIBUTES = tuple(f.name for f in SCHEMAS["vessel_static"]
-                          if f.name not in ("mmsi", "msg_type", "part_number", "raw", "ais_class"))
+STATIC_ATTRIBUTES = tuple(
+    f.name for f in SCHEMAS["vessel_static"] if f.name not in ("mmsi", "msg_type", "part_number", "raw", "ais_class")
+)
 
 
 def _between(column: str, low: float, high: float) -> Column:
-    from pyspark.sql import functions as F
-
     value = F.col(column)
     # NaN is the not-finite rule's business, not a range violation as well.
     return value.isNotNull() & ~F.isnan(value.cast("double")) & ~value.between(low, high)
@@ -46,28 +59,26 @@ def _environmental_rules() -> dict[str, Column]:
     # Physical ranges of the shipboard sensors; NaN or infinity is never a reading.
     numeric = [f.name for f in SCHEMAS["environmental_reading"] if f.type == "double"]
     rules = {f"{name}_not_finite": ~finite(name) for name in numeric}
-    rules.update({
-        "engine_temp_range": _between("engine_temp_c", -40, 700),
-        "vibration_range": _between("vibration_rms_mm_s", 0, 100),
-        "lube_oil_pressure_range": _between("lube_oil_pressure_bar", 0, 20),
-        "engine_load_range": _between("engine_load_pct", 0, 120),
-        "running_hours_range": _between("running_hours", 0, 1_000_000),
-        "wind_speed_range": _between("wind_speed_kn", 0, 200),
-        "wind_dir_range": _between("wind_dir_deg", 0, 360),
-        "wave_height_range": _between("wave_height_m", 0, 30),
-    })
+    rules.update(
+        {
+            "engine_temp_range": _between("engine_temp_c", -40, 700),
+            "vibration_range": _between("vibration_rms_mm_s", 0, 100),
+            "lube_oil_pressure_range": _between("lube_oil_pressure_bar", 0, 20),
+            "engine_load_range": _between("engine_load_pct", 0, 120),
+            "running_hours_range": _between("running_hours", 0, 1_000_000),
+            "wind_speed_range": _between("wind_speed_kn", 0, 200),
+            "wind_dir_range": _between("wind_dir_deg", 0, 360),
+            "wave_height_range": _between("wave_height_m", 0, 30),
+        }
+    )
     return rules
 
 
 def _maintenance_rules() -> dict[str, Column]:
-    from pyspark.sql import functions as F
-
     return {"maintenance_kind": F.col("kind").isNotNull() & ~F.col("kind").isin("corrective", "planned")}
 
 
 def _voyage_rules() -> dict[str, Column]:
-    from pyspark.sql import functions as F
-
     return {
         "voyage_kind": F.col("kind").isNotNull() & ~F.col("kind").isin("departure", "arrival"),
         # UN/LOCODE: two-letter country and three letters or digits 2-9.
@@ -76,8 +87,6 @@ def _voyage_rules() -> dict[str, Column]:
 
 
 def _fuel_rules() -> dict[str, Column]:
-    from pyspark.sql import functions as F
-
     return {
         **{f"{name}_not_finite": ~finite(name) for name in ("fuel_consumed_t", "distance_nm", "hours_underway")},
         "fuel_type_unknown": F.col("fuel_type").isNotNull() & ~F.upper("fuel_type").isin(*KNOWN_FUELS),
@@ -117,29 +126,42 @@ def _columns(event_type: str, *extra: str) -> tuple[str, ...]:
     return ("mmsi", "event_time", *extra, *[f for f in fields if f != "mmsi"], "source", *SOURCE_COLUMNS[1:])
 
 
-STREAMS: dict[str, Stream] = {s.table.stream: s for s in (
-    Stream(SilverTable("vessel_static_reports", ("mmsi", "event_time", "msg_type", "part_number"), "event_date",
-                       _columns("vessel_static", "event_date")), "vessel_static", _static_rules),
-    Stream(SilverTable("ais_other", ("mmsi", "event_time", "msg_type"), "event_date",
-                       (*_columns("ais_other", "event_date"), "raw")), "ais_other", _no_rules),
-    Stream(SilverTable("environmental_readings", ("mmsi", "event_time"), "event_date",
-                       _columns("environmental_reading", "event_date")), "environmental_reading",
-           _environmental_rules, owns_unparseable=True),
-    Stream(SilverTable("maintenance_events", ("maintenance_id",), "event_date",
-                       _columns("maintenance_event", "event_date")), "maintenance_event", _maintenance_rules),
-    Stream(SilverTable("voyage_events", ("voyage_id", "kind"), "event_date",
-                       _columns("voyage_event", "event_date")), "voyage_event", _voyage_rules,
-           owns_unparseable=True),
-    Stream(SilverTable("fuel_reports", ("mmsi", "report_date", "fuel_type"), "report_date",
-                       _columns("fuel_report")), "fuel_report", _fuel_rules),
-)}
+STREAMS: dict[str, Stream] = {
+    s.table.stream: s
+    for s in (
+        Stream(
+            SilverTable(catalog.SILVER_VESSEL_STATIC_REPORTS, _columns("vessel_static", "event_date")),
+            "vessel_static",
+            _static_rules,
+        ),
+        Stream(
+            SilverTable(catalog.SILVER_AIS_OTHER, (*_columns("ais_other", "event_date"), "raw")), "ais_other", _no_rules
+        ),
+        Stream(
+            SilverTable(catalog.SILVER_ENVIRONMENTAL_READINGS, _columns("environmental_reading", "event_date")),
+            "environmental_reading",
+            _environmental_rules,
+            owns_unparseable=True,
+        ),
+        Stream(
+            SilverTable(catalog.SILVER_MAINTENANCE_EVENTS, _columns("maintenance_event", "event_date")),
+            "maintenance_event",
+            _maintenance_rules,
+        ),
+        Stream(
+            SilverTable(catalog.SILVER_VOYAGE_EVENTS, _columns("voyage_event", "event_date")),
+            "voyage_event",
+            _voyage_rules,
+            owns_unparseable=True,
+        ),
+        Stream(SilverTable(catalog.SILVER_FUEL_REPORTS, _columns("fuel_report")), "fuel_report", _fuel_rules),
+    )
+}
 
 
 def transform(bronze: DataFrame, stream: Stream, time_rules: TimeRules = TimeRules()) -> DataFrame:
     """Bronze rows of the stream's topic → the stream's events with `rule_violations`
     and `is_duplicate` (same business key, later offset)."""
-    from pyspark.sql import functions as F
-
     events = parse(bronze, stream.event_type, owns_unparseable=stream.owns_unparseable)
     if stream.event_type == "fuel_report":
         events = events.withColumn("fuel_type", F.upper("fuel_type"))
@@ -147,91 +169,98 @@ def transform(bronze: DataFrame, stream: Stream, time_rules: TimeRules = TimeRul
         # Message 24 part B and type 5 carry no part number; one key per message kind.
         events = events.withColumn("part_number", F.coalesce("part_number", F.lit(-1)))
     checks = {**envelope_checks(stream.event_type, time_rules), **stream.rules()}
-    return flag_duplicates(events.withColumn("rule_violations", violations(checks))
-                           .withColumn("event_date", F.to_date("event_time")), stream.table.key)
+    return flag_duplicates(
+        events.withColumn("rule_violations", violations(checks)).withColumn("event_date", F.to_date("event_time")),
+        stream.table.key,
+    )
 
 
 def static_history(reports: DataFrame) -> DataFrame:
     """SCD2 periods from static reports: attributes carried forward per MMSI (a class B
     part A names the vessel, part B gives type and size), a new period wherever they
     change, `valid_to` the start of the next one."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     ordered = Window.partitionBy("mmsi").orderBy("event_time", "msg_type", "part_number")
     so_far = ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    state = reports.select("mmsi", "event_time", "msg_type", "part_number", "ais_class", *[
-        F.last(name, ignorenulls=True).over(so_far).alias(name) for name in STATIC_ATTRIBUTES])
+    state = reports.select(
+        "mmsi",
+        "event_time",
+        "msg_type",
+        "part_number",
+        "ais_class",
+        *[F.last(name, ignorenulls=True).over(so_far).alias(name) for name in STATIC_ATTRIBUTES],
+    )
     fingerprint = F.sha2(F.to_json(F.struct(*STATIC_ATTRIBUTES, "ais_class")), 256)
-    changes = (state.withColumn("fingerprint", fingerprint)
-               .withColumn("previous", F.lag("fingerprint").over(ordered))
-               .where(F.col("previous").isNull() | (F.col("previous") != F.col("fingerprint"))))
+    changes = (
+        state.withColumn("fingerprint", fingerprint)
+        .withColumn("previous", F.lag("fingerprint").over(ordered))
+        .where(F.col("previous").isNull() | (F.col("previous") != F.col("fingerprint")))
+    )
     period = Window.partitionBy("mmsi").orderBy("event_time")
-    return (changes.withColumn("valid_to", F.lead("event_time").over(period))
-            .select("mmsi", *STATIC_ATTRIBUTES, "ais_class", F.col("event_time").alias("valid_from"), "valid_to",
-                    F.col("valid_to").isNull().alias("is_current"), "fingerprint"))
+    return changes.withColumn("valid_to", F.lead("event_time").over(period)).select(
+        "mmsi",
+        *STATIC_ATTRIBUTES,
+        "ais_class",
+        F.col("event_time").alias("valid_from"),
+        "valid_to",
+        F.col("valid_to").isNull().alias("is_current"),
+        "fingerprint",
+    )
 
 
-def load_static_history(spark, silver_root: str, touched: DataFrame) -> int:
+def load_static_history(spark, lake_root: str, touched: DataFrame) -> int:
     """Recompute the history of the touched MMSIs from all their reports and apply it in
     one MERGE: changed periods updated, new ones inserted, superseded ones deleted."""
-    from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
-
-    reports = spark.read.format("delta").load(f"{silver_root}/vessel_static_reports")
+    reports = spark.read.format("delta").load(catalog.SILVER_VESSEL_STATIC_REPORTS.path(lake_root))
     mmsis = F.broadcast(touched.select("mmsi").distinct())
     history = static_history(reports.join(mmsis, "mmsi"))
-    path = f"{silver_root}/vessel_static"
+    path = catalog.SILVER_VESSEL_STATIC.path(lake_root)
     ensure_table(spark, path, history, None)
     current = DeltaTable.forPath(spark, path).toDF().join(mmsis, "mmsi").select("mmsi", "valid_from")
     superseded = current.join(history.select("mmsi", "valid_from"), ["mmsi", "valid_from"], "left_anti")
     changes = history.withColumn("_delete", F.lit(False)).unionByName(
-        superseded.withColumn("_delete", F.lit(True)), allowMissingColumns=True)
-    (DeltaTable.forPath(spark, path).alias("t")
-     .merge(changes.alias("s"), "t.mmsi = s.mmsi AND t.valid_from = s.valid_from")
-     .whenMatchedDelete(condition="s._delete")
-     .whenMatchedUpdate(condition="t.fingerprint <> s.fingerprint OR NOT (t.valid_to <=> s.valid_to)",
-                        set={c: f"s.{c}" for c in history.columns})
-     .whenNotMatchedInsert(condition="NOT s._delete", values={c: f"s.{c}" for c in history.columns})
-     .execute())
+        superseded.withColumn("_delete", F.lit(True)), allowMissingColumns=True
+    )
+    (
+        DeltaTable.forPath(spark, path)
+        .alias("t")
+        .merge(changes.alias("s"), "t.mmsi = s.mmsi AND t.valid_from = s.valid_from")
+        .whenMatchedDelete(condition="s._delete")
+        .whenMatchedUpdate(
+            condition="t.fingerprint <> s.fingerprint OR NOT (t.valid_to <=> s.valid_to)",
+            set={c: f"s.{c}" for c in history.columns},
+        )
+        .whenNotMatchedInsert(condition="NOT s._delete", values={c: f"s.{c}" for c in history.columns})
+        .execute()
+    )
     return history.count()
 
 
-def promote(spark, bronze_slice: DataFrame, silver_root: str, interval_start: datetime, stream: Stream) -> dict:
+def promote(spark, bronze_slice: DataFrame, lake_root: str, interval_start: datetime, stream: Stream) -> dict:
     """Transform and load one stream of a Bronze slice; the quality record of the interval."""
-    from pyspark.sql import functions as F
-
     result = transform(bronze_slice, stream)
-    record = load(spark, result, silver_root, stream.table, interval_start)
+    record = load(spark, result, lake_root, stream.table, interval_start)
     if stream.event_type == "vessel_static":
-        load_static_history(spark, silver_root, result.where(F.size("rule_violations") == 0))
+        load_static_history(spark, lake_root, result.where(F.size("rule_violations") == 0))
     return record
 
 
 def main(argv: list[str] | None = None) -> None:
-    from delta.tables import DeltaTable
-
-    from maritimeiq.config import get_config
-    from maritimeiq.spark import get_spark
-
-    config = get_config()
-    parser = argparse.ArgumentParser(description="Promote one interval of Bronze data to Silver, per stream.")
-    parser.add_argument("--start", required=True, type=utc, help="interval start (ISO 8601, UTC)")
-    parser.add_argument("--end", required=True, type=utc, help="interval end, exclusive")
-    parser.add_argument("--stream", action="append", choices=sorted(STREAMS),
-                        help="streams to promote (repeatable); all by default")
-    parser.add_argument("--lake-root", default=config.lake.root.rstrip("/"))
+    parser = job_parser("Promote one interval of Bronze data to Silver, per stream.", interval="time")
+    parser.add_argument(
+        "--stream", action="append", choices=sorted(STREAMS), help="streams to promote (repeatable); all by default"
+    )
     args = parser.parse_args(argv)
-    spark = get_spark("silver-streams", config=config)
-    silver_root = f"{args.lake_root}/silver"
+    log = start_job(args, "silver_streams")
+    spark = get_spark("silver-streams")
+    interval = f"{args.start:%Y-%m-%dT%H:%M}Z..{args.end:%Y-%m-%dT%H:%M}Z"
     for name in args.stream or list(STREAMS):
         stream = STREAMS[name]
-        bronze_path = f"{args.lake_root}/bronze/{stream.topic.replace('.', '_')}"
+        bronze_path = catalog.bronze_table(stream.topic).path(args.lake_root)
         if not DeltaTable.isDeltaTable(spark, bronze_path):
-            print(f"silver.{name}: no Bronze table at {bronze_path} yet, nothing to promote")
+            log.info("silver.%s: no Bronze table at %s yet, nothing to promote", name, bronze_path)
             continue
-        record = promote(spark, extract(spark, bronze_path, args.start, args.end), silver_root, args.start, stream)
-        print(f"silver.{name} {args.start:%Y-%m-%dT%H:%M}Z..{args.end:%Y-%m-%dT%H:%M}Z: {record}")
+        record = promote(spark, extract(spark, bronze_path, args.start, args.end), args.lake_root, args.start, stream)
+        log.info("silver.%s %s: %s", name, interval, record)
         alert_on_quality([record], task_id=name)
 
 

@@ -40,10 +40,10 @@ HEADER_SEARCH_ROWS = 30
 
 @dataclass(frozen=True)
 class Column:
-    name: str                   # column in Silver and in quarantine reasons
-    headers: tuple[str, ...]    # published spellings, compared after _normalise
-    kind: str = "text"          # text | number | date | imo | period
-    required: bool = False      # a problem in a required column quarantines the row
+    name: str  # column in Silver and in quarantine reasons
+    headers: tuple[str, ...]  # published spellings, compared after _normalise
+    kind: str = "text"  # text | number | date | imo | period
+    required: bool = False  # a problem in a required column quarantines the row
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -61,22 +61,31 @@ COLUMNS: tuple[Column, ...] = (
     Column("verifier_country", ("Verifier Country",)),
     Column("fuel_t", ("Total fuel consumption [m tonnes]",), "number", True),
     Column("co2_t", ("Total CO₂ emissions [m tonnes]",), "number", True),
-    Column("co2_between_ms_ports_t",
-           ("CO₂ emissions from all voyages between ports under a MS jurisdiction [m tonnes]",), "number"),
-    Column("co2_departed_ms_ports_t",
-           ("CO₂ emissions from all voyages which departed from ports under a MS jurisdiction [m tonnes]",), "number"),
-    Column("co2_to_ms_ports_t",
-           ("CO₂ emissions from all voyages to ports under a MS jurisdiction [m tonnes]",), "number"),
-    Column("co2_at_berth_t",
-           ("CO₂ emissions which occurred within ports under a MS jurisdiction at berth [m tonnes]",), "number"),
+    Column(
+        "co2_between_ms_ports_t",
+        ("CO₂ emissions from all voyages between ports under a MS jurisdiction [m tonnes]",),
+        "number",
+    ),
+    Column(
+        "co2_departed_ms_ports_t",
+        ("CO₂ emissions from all voyages which departed from ports under a MS jurisdiction [m tonnes]",),
+        "number",
+    ),
+    Column(
+        "co2_to_ms_ports_t", ("CO₂ emissions from all voyages to ports under a MS jurisdiction [m tonnes]",), "number"
+    ),
+    Column(
+        "co2_at_berth_t",
+        ("CO₂ emissions which occurred within ports under a MS jurisdiction at berth [m tonnes]",),
+        "number",
+    ),
     # 2018 and 2019 say "Annual Total time", 2020 "Annual Time". The later "(Total) time spent
     # at sea [hours]" column of the voluntary part is a different column and is not matched.
-    Column("time_at_sea_h",
-           ("Annual Total time spent at sea [hours]", "Annual Time spent at sea [hours]"), "number", True),
-    Column("fuel_per_distance_kg_nm",
-           ("Annual average Fuel consumption per distance [kg / n mile]",), "number", True),
-    Column("co2_per_distance_kg_nm",
-           ("Annual average CO₂ emissions per distance [kg CO₂ / n mile]",), "number", True),
+    Column(
+        "time_at_sea_h", ("Annual Total time spent at sea [hours]", "Annual Time spent at sea [hours]"), "number", True
+    ),
+    Column("fuel_per_distance_kg_nm", ("Annual average Fuel consumption per distance [kg / n mile]",), "number", True),
+    Column("co2_per_distance_kg_nm", ("Annual average CO₂ emissions per distance [kg CO₂ / n mile]",), "number", True),
 )
 
 # Reported per row, derived or flagged here.
@@ -95,9 +104,9 @@ class Report:
 
     values: dict[str, Any]
     problems: list[str]
-    raw: dict[str, Any]           # published cell values of the required columns
+    raw: dict[str, Any]  # published cell values of the required columns
     source_file: str
-    source_row: int               # 1-based row number in the sheet
+    source_row: int  # 1-based row number in the sheet
     file_period: int | None = None  # the period most rows of the file report
 
     @property
@@ -110,8 +119,11 @@ class Report:
         return self.problems[0] if self.problems else None
 
     def silver_record(self) -> dict[str, Any]:
-        return {**{k: self.values.get(k) for k in SILVER_FIELDS[:-2]},
-                "source_file": self.source_file, "source_row": self.source_row}
+        return {
+            **{k: self.values.get(k) for k in SILVER_FIELDS[:-2]},
+            "source_file": self.source_file,
+            "source_row": self.source_row,
+        }
 
     def quarantine_record(self) -> dict[str, Any]:
         column = self.problems[0].split(":", 1)[0]
@@ -320,8 +332,7 @@ def co2_distance_mismatch(fuel: float, co2: float, fuel_pd: float, co2_pd: float
     are each within 0.005 of the true value, which bounds the recomputed CO2.
     """
     lowest = (fuel - HALF_STEP) * (co2_pd - HALF_STEP) / (fuel_pd + HALF_STEP)
-    highest = ((fuel + HALF_STEP) * (co2_pd + HALF_STEP) / (fuel_pd - HALF_STEP)
-               if fuel_pd > HALF_STEP else math.inf)
+    highest = (fuel + HALF_STEP) * (co2_pd + HALF_STEP) / (fuel_pd - HALF_STEP) if fuel_pd > HALF_STEP else math.inf
     return co2 + HALF_STEP < lowest or co2 - HALF_STEP > highest
 
 
@@ -366,7 +377,7 @@ def parse_rows(rows: Iterable[Sequence[Any]], source_file: str, first_row: int =
             break
     header_index, positions = find_header(head)
     reports = []
-    body = [*head[header_index + 1:], *iterator]
+    body = [*head[header_index + 1 :], *iterator]
     for offset, cells in enumerate(body):
         if all(_text(c) is None for c in cells):
             continue
