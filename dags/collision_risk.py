@@ -23,29 +23,41 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from maritimeiq.assets import GOLD_COLLISION_ALERTS
-from maritimeiq.dag_defaults import default_args
+from maritimeiq.dag_factory import maritime_dag
 from maritimeiq.operators import LakeSparkSubmitOperator
 
-@dag(
+
+@maritime_dag(
     schedule=CronDataIntervalTimetable("*/15 * * * *", timezone="UTC"),
     start_date=datetime(2026, 11, 1),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["maritime", "gold", "ais", "safety", "spark"],
-    default_args=default_args(retries=2, retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=5),
-                              execution_timeout=timedelta(minutes=14)),
+    tags=["gold", "ais", "safety", "spark"],
+    retries=2,
+    retry_delay=timedelta(minutes=1),
+    max_retry_delay=timedelta(minutes=5),
+    execution_timeout=timedelta(minutes=14),
 )
 def collision_risk():
     LakeSparkSubmitOperator(
-        task_id="collision_alerts", job_module="maritime_jobs.collision_risk",
-        job_args=["--start", "{{ data_interval_start | ts }}", "--end", "{{ data_interval_end | ts }}",
-                  "--publish", "--dag-id", "{{ dag.dag_id }}", "--task-id", "{{ task.task_id }}"],
-        outlets=[GOLD_COLLISION_ALERTS])
+        task_id="collision_alerts",
+        job_module="maritime_jobs.collision_risk",
+        doc_md="Finds the interval's risky pairs, writes their minutes and publishes each new risk as an alert.",
+        job_args=[
+            "--start",
+            "{{ data_interval_start | ts }}",
+            "--end",
+            "{{ data_interval_end | ts }}",
+            "--publish",
+            "--dag-id",
+            "{{ dag.dag_id }}",
+            "--task-id",
+            "{{ task.task_id }}",
+        ],
+        outlets=[GOLD_COLLISION_ALERTS],
+    )
 
 
 collision_risk()

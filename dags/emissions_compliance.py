@@ -19,7 +19,7 @@ flags and each vessel's rating trajectory to 2030. Details: `docs/EMISSIONS.md`.
   Asset-triggered runs have no data interval and take the year of their trigger time.
 * **Rerun / backfill:** safe, the same year gives the same tables:
   `airflow dags trigger emissions_compliance` or
-  `maritime-emissions --compliance-check imo-2030 --year 2026`.
+  `maritime-emissions-compliance --compliance-check imo-2030 --year 2026`.
 * **Emits:** Asset `maritime.gold.cii_ratings`.
 """
 
@@ -27,37 +27,45 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.assets import (GOLD_CII_RATINGS, GOLD_CII_TRAJECTORY, GOLD_CO2_DAILY, GOLD_VESSEL_DAILY_METRICS,
-                               SILVER_FUEL_REPORTS)
-from maritimeiq.dag_defaults import default_args
+from maritimeiq.assets import (
+    GOLD_CII_RATINGS,
+    GOLD_CII_TRAJECTORY,
+    GOLD_CO2_DAILY,
+    GOLD_VESSEL_DAILY_METRICS,
+    SILVER_FUEL_REPORTS,
+)
+from maritimeiq.dag_factory import maritime_dag
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 
-@dag(
+@maritime_dag(
     schedule=AssetOrTimeSchedule(
         timetable=CronDataIntervalTimetable("0 3 * * *", timezone="UTC"),
         assets=[GOLD_VESSEL_DAILY_METRICS, SILVER_FUEL_REPORTS],
     ),
     start_date=datetime(2026, 11, 1),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["maritime", "gold", "emissions", "cii", "spark"],
-    default_args=default_args(retry_delay=timedelta(minutes=2), max_retry_delay=timedelta(minutes=20),
-                              execution_timeout=timedelta(hours=2)),
+    tags=["gold", "emissions", "cii", "spark"],
+    retry_delay=timedelta(minutes=2),
+    max_retry_delay=timedelta(minutes=20),
+    execution_timeout=timedelta(hours=2),
 )
 def emissions_compliance():
     LakeSparkSubmitOperator(
         task_id="cii_compliance",
-        job_module="maritime_jobs.emissions",
+        doc_md="Recomputes the reporting year's CO2, CII ratings and trajectory, then writes the compliance report.",
+        job_module="maritime_jobs.emissions_compliance",
         # The interval [03:00 day D, 03:00 D+1) closes day D: its start's year is the reporting
         # year. Asset-triggered runs have no data interval in Airflow 3: they use run_after.
-        job_args=["--compliance-check", "imo-2030",
-                  "--year", "{{ (data_interval_start | default(dag_run.run_after, true)).year }}"],
+        job_args=[
+            "--compliance-check",
+            "imo-2030",
+            "--year",
+            "{{ (data_interval_start | default(dag_run.run_after, true)).year }}",
+        ],
         outlets=[GOLD_CII_RATINGS, GOLD_CO2_DAILY, GOLD_CII_TRAJECTORY],
     )
 

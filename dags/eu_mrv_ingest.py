@@ -16,7 +16,7 @@ Details, rules and numbers: `docs/EU_MRV.md`.
   when a new version of a workbook lands.
 * **Rerun / backfill:** safe, the same workbooks give identical tables:
   `airflow dags trigger eu_mrv_ingest -c '{"workbooks": ["/data/emsa/2020-*.xlsx"]}'` or
-  `maritime-mrv /data/emsa/*.xlsx` (`--dry-run` prints the parsed rows, writes nothing).
+  `maritime-eu-mrv-ingest /data/emsa/*.xlsx` (`--dry-run` prints the parsed rows, writes nothing).
 * **Emits:** Assets `maritime.silver.eu_mrv_reports`, `maritime.gold.eu_mrv_ship_type_year`.
 """
 
@@ -24,28 +24,35 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param
 
 from maritimeiq.assets import GOLD_EU_MRV_SHIP_TYPE_YEAR, SILVER_EU_MRV_REPORTS
-from maritimeiq.dag_defaults import default_args
+from maritimeiq.dag_factory import maritime_dag
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 
-@dag(
+@maritime_dag(
     schedule="0 6 1 7 *",
     start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["maritime", "silver", "gold", "emissions", "eu-mrv", "spark"],
-    params={"workbooks": Param(["var/landing/eu_mrv/*.xlsx"], type="array", items={"type": "string"},
-                               minItems=1, description="EMSA MRV workbooks: paths or glob patterns")},
-    default_args=default_args(retry_delay=timedelta(minutes=2), execution_timeout=timedelta(hours=1)),
+    tags=["silver", "gold", "emissions", "eu-mrv", "spark"],
+    params={
+        "workbooks": Param(
+            ["var/landing/eu_mrv/*.xlsx"],
+            type="array",
+            items={"type": "string"},
+            minItems=1,
+            description="EMSA MRV workbooks: paths or glob patterns",
+        )
+    },
+    retry_delay=timedelta(minutes=2),
+    execution_timeout=timedelta(hours=1),
 )
 def eu_mrv_ingest():
     LakeSparkSubmitOperator(
         task_id="ingest_workbooks",
-        job_module="maritime_jobs.eu_mrv",
+        doc_md="Parses the workbooks and replaces their reporting periods in Silver and Gold.",
+        job_module="maritime_jobs.eu_mrv_ingest",
         job_args=["--workbooks-json", "{{ params.workbooks | tojson }}"],
         outlets=[SILVER_EU_MRV_REPORTS, GOLD_EU_MRV_SHIP_TYPE_YEAR],
     )

@@ -19,31 +19,45 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.assets import (GOLD_CII_RATINGS, GOLD_FLEET_DAILY_KPIS, GOLD_MAINTENANCE_PREDICTIONS, GOLD_VOYAGES,
-                               GOLD_VESSEL_DAILY_METRICS)
-from maritimeiq.dag_defaults import default_args
+from maritimeiq.assets import (
+    GOLD_CII_RATINGS,
+    GOLD_FLEET_DAILY_KPIS,
+    GOLD_MAINTENANCE_PREDICTIONS,
+    GOLD_VESSEL_DAILY_METRICS,
+    GOLD_VOYAGES,
+)
+from maritimeiq.dag_factory import maritime_dag
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 
-@dag(
+@maritime_dag(
     schedule=CronDataIntervalTimetable("0 5 * * *", timezone="UTC"),
     start_date=datetime(2026, 11, 1),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["maritime", "serving", "gold", "spark"],
-    default_args=default_args(retry_delay=timedelta(minutes=2), execution_timeout=timedelta(minutes=30)),
+    tags=["serving", "gold", "spark"],
+    retry_delay=timedelta(minutes=2),
+    execution_timeout=timedelta(minutes=30),
 )
 def serving_publish():
     LakeSparkSubmitOperator(
         task_id="publish_gold",
+        doc_md="Replaces the day's rows of the serving database with its Gold rows.",
         job_module="maritime_jobs.serving_publish",
-        job_args=["--date", "{{ data_interval_start | ds }}"],
-        inlets=[GOLD_VESSEL_DAILY_METRICS, GOLD_FLEET_DAILY_KPIS, GOLD_VOYAGES, GOLD_MAINTENANCE_PREDICTIONS,
-                GOLD_CII_RATINGS],
+        job_args=[
+            "--start",
+            "{{ data_interval_start | ds }}",
+            "--end",
+            "{{ macros.ds_add(data_interval_start | ds, 1) }}",
+        ],
+        inlets=[
+            GOLD_VESSEL_DAILY_METRICS,
+            GOLD_FLEET_DAILY_KPIS,
+            GOLD_VOYAGES,
+            GOLD_MAINTENANCE_PREDICTIONS,
+            GOLD_CII_RATINGS,
+        ],
     )
 
 

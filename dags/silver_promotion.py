@@ -26,42 +26,68 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.assets import (SILVER_AIS_POSITIONS, SILVER_ENVIRONMENTAL_READINGS, SILVER_FUEL_REPORTS,
-                               SILVER_MAINTENANCE_EVENTS, SILVER_VESSEL_STATIC, SILVER_VOYAGE_EVENTS)
-from maritimeiq.dag_defaults import default_args
+from maritimeiq.assets import (
+    SILVER_AIS_POSITIONS,
+    SILVER_ENVIRONMENTAL_READINGS,
+    SILVER_FUEL_REPORTS,
+    SILVER_MAINTENANCE_EVENTS,
+    SILVER_VESSEL_STATIC,
+    SILVER_VOYAGE_EVENTS,
+)
+from maritimeiq.dag_factory import maritime_dag
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 
-@dag(
+@maritime_dag(
     # Interval semantics (Airflow 3's plain cron schedules have zero-length intervals):
     # the run of 12:00 promotes what arrived in [12:00, 13:00).
     schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
     start_date=datetime(2026, 11, 1),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["maritime", "silver", "ais", "spark"],
-    default_args=default_args(retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
-                              execution_timeout=timedelta(minutes=30)),
+    tags=["silver", "ais", "spark"],
+    retry_delay=timedelta(minutes=1),
+    max_retry_delay=timedelta(minutes=15),
+    execution_timeout=timedelta(minutes=30),
 )
 def silver_promotion():
     interval = ["--start", "{{ data_interval_start | ts }}", "--end", "{{ data_interval_end | ts }}"]
 
-    def streams(task_id: str, names: list[str], outlets: list) -> LakeSparkSubmitOperator:
-        return LakeSparkSubmitOperator(task_id=task_id, job_module="maritime_jobs.silver_streams",
-                                       job_args=[*interval, *(a for n in names for a in ("--stream", n))],
-                                       outlets=outlets)
+    def streams(task_id: str, doc_md: str, names: list[str], outlets: list) -> LakeSparkSubmitOperator:
+        return LakeSparkSubmitOperator(
+            task_id=task_id,
+            doc_md=doc_md,
+            job_module="maritime_jobs.silver_streams",
+            job_args=[*interval, *(a for n in names for a in ("--stream", n))],
+            outlets=outlets,
+        )
 
-    static = streams("promote_vessel_static", ["vessel_static_reports", "ais_other"], [SILVER_VESSEL_STATIC])
-    positions = LakeSparkSubmitOperator(task_id="promote_ais_positions", job_module="maritime_jobs.silver_ais",
-                                        job_args=interval, outlets=[SILVER_AIS_POSITIONS])
-    sensors = streams("promote_sensor_streams", ["environmental_readings", "maintenance_events"],
-                      [SILVER_ENVIRONMENTAL_READINGS, SILVER_MAINTENANCE_EVENTS])
-    voyages = streams("promote_voyage_streams", ["voyage_events", "fuel_reports"],
-                      [SILVER_VOYAGE_EVENTS, SILVER_FUEL_REPORTS])
+    static = streams(
+        "promote_vessel_static",
+        "Promotes static reports and other AIS messages, current vessel records.",
+        ["vessel_static_reports", "ais_other"],
+        [SILVER_VESSEL_STATIC],
+    )
+    positions = LakeSparkSubmitOperator(
+        task_id="promote_ais_positions",
+        job_module="maritime_jobs.silver_ais",
+        doc_md="Validates, deduplicates and MERGEs the interval's AIS positions.",
+        job_args=interval,
+        outlets=[SILVER_AIS_POSITIONS],
+    )
+    sensors = streams(
+        "promote_sensor_streams",
+        "Promotes engine readings and maintenance events.",
+        ["environmental_readings", "maintenance_events"],
+        [SILVER_ENVIRONMENTAL_READINGS, SILVER_MAINTENANCE_EVENTS],
+    )
+    voyages = streams(
+        "promote_voyage_streams",
+        "Promotes voyage events and fuel reports.",
+        ["voyage_events", "fuel_reports"],
+        [SILVER_VOYAGE_EVENTS, SILVER_FUEL_REPORTS],
+    )
     # One Spark driver at a time: the four jobs share a 2-core machine by default.
     static >> positions >> sensors >> voyages
 

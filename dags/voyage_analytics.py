@@ -18,7 +18,7 @@ delay rate and the period's on-time share and durations. Rules: `docs/VOYAGES.md
   a voyage longer than that is only written by a backfill over its departure day.
 * **Rerun / backfill:** safe:
   `airflow backfill create --dag-id voyage_analytics --from-date 2026-11-01 --to-date 2026-11-03`,
-  or `maritime-voyages --start-date … --end-date …` for any range.
+  or `maritime-voyage-analytics --start … --end …` for any range.
 * **Emits:** Assets `maritime.gold.port_calls`, `maritime.gold.voyages`,
   `maritime.gold.route_delay_rolling`, `maritime.gold.route_performance`.
 """
@@ -27,13 +27,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from maritimeiq.assets import (GOLD_PORT_CALLS, GOLD_ROUTE_DELAY_ROLLING, GOLD_ROUTE_PERFORMANCE,
-                               GOLD_VESSEL_DAILY_METRICS, GOLD_VOYAGES)
-from maritimeiq.dag_defaults import default_args
+from maritimeiq.assets import (
+    GOLD_PORT_CALLS,
+    GOLD_ROUTE_DELAY_ROLLING,
+    GOLD_ROUTE_PERFORMANCE,
+    GOLD_VESSEL_DAILY_METRICS,
+    GOLD_VOYAGES,
+)
+from maritimeiq.dag_factory import maritime_dag
 from maritimeiq.operators import LakeSparkSubmitOperator
 
 # Longer than the fleet's longest legs (the simulator's run up to 2,500 nm at 11 kn and more).
@@ -42,25 +46,29 @@ VOYAGE_WINDOW_DAYS = 14
 INTERVAL_DAY = "(data_interval_start | default(dag_run.run_after, true)) | ds"
 
 
-@dag(
+@maritime_dag(
     schedule=AssetOrTimeSchedule(
         timetable=CronDataIntervalTimetable("0 2 * * *", timezone="UTC"), assets=[GOLD_VESSEL_DAILY_METRICS]
     ),
     start_date=datetime(2026, 11, 1),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["maritime", "gold", "voyages", "spark"],
-    default_args=default_args(retry_delay=timedelta(minutes=2), max_retry_delay=timedelta(minutes=20),
-                              execution_timeout=timedelta(hours=1)),
+    tags=["gold", "voyages", "spark"],
+    retry_delay=timedelta(minutes=2),
+    max_retry_delay=timedelta(minutes=20),
+    execution_timeout=timedelta(hours=1),
 )
 def voyage_analytics():
     LakeSparkSubmitOperator(
         task_id="port_calls_and_voyages",
-        job_module="maritime_jobs.voyages",
+        doc_md="Port calls and voyages of the 14-day window, then route delays and performance.",
+        job_module="maritime_jobs.voyage_analytics",
         # The interval [02:00 day D, 02:00 D+1) closes day D; its start's date is D.
-        job_args=["--start-date", f"{{{{ macros.ds_add({INTERVAL_DAY}, -{VOYAGE_WINDOW_DAYS - 1}) }}}}",
-                  "--end-date", f"{{{{ {INTERVAL_DAY} }}}}"],
+        job_args=[
+            "--start",
+            f"{{{{ macros.ds_add({INTERVAL_DAY}, -{VOYAGE_WINDOW_DAYS - 1}) }}}}",
+            "--end",
+            f"{{{{ macros.ds_add({INTERVAL_DAY}, 1) }}}}",
+        ],
         outlets=[GOLD_PORT_CALLS, GOLD_VOYAGES, GOLD_ROUTE_DELAY_ROLLING, GOLD_ROUTE_PERFORMANCE],
     )
 
