@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
-SENTENCE = re.compile(r"[!$](?P<body>[A-Z-]{2}VD[MO],(?P<count>\d),(?P<num>\d),(?P<seq>\d?),(?P<chan>[AB12]?),"
-                      r"(?P<payload>[^,]*),(?P<fill>\d))\*(?P<cs>[0-9A-Fa-f]{2})")
+SENTENCE = re.compile(
+    r"[!$](?P<body>[A-Z-]{2}VD[MO],(?P<count>\d),(?P<num>\d),(?P<seq>\d?),(?P<chan>[AB12]?),"
+    r"(?P<payload>[^,]*),(?P<fill>\d))\*(?P<cs>[0-9A-Fa-f]{2})"
+)
 
 
 def xor_checksum(body: str) -> int:
@@ -40,7 +42,7 @@ def bits(payload: str, fill: int = 0) -> str:
 
 
 def uint(b: str, start: int, length: int) -> int:
-    return int(b[start:start + length], 2)
+    return int(b[start : start + length], 2)
 
 
 def sint(b: str, start: int, length: int) -> int:

@@ -57,7 +57,7 @@ def spark(tmp_path_factory):
 @pytest.fixture(scope="session")
 def kafka_broker(platform_config):
     """The local KRaft broker: reused when already up, otherwise started and stopped here."""
-    from maritimeiq.stack import kafka as kafka_stack
+    from maritime_stack import kafka as kafka_stack
     from maritimeiq.topics import apply_topics
 
     started_here = not kafka_stack.is_ready(platform_config)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from maritime_stack.airflow import airflow_env
 from maritimeiq.config import load_config
-from maritimeiq.stack.airflow import airflow_env
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from maritimeiq.stack.process import stop_group
+from maritimeiq.process import stop_group
 
 
 def free_port() -> int:
@@ -48,34 +48,45 @@ def stop_process_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_or_dump(argv: list[str], env: dict[str, str], timeout_s: float,
-                logs: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
+def run_or_dump(
+    argv: list[str], env: dict[str, str], timeout_s: float, logs: tuple[Path, ...] = ()
+) -> subprocess.CompletedProcess:
     """Run a command in a session of its own. Past `timeout_s` every Python process of that
     session prints the stack of each of its threads (faulthandler on SIGABRT), the session
     is killed, and the test fails with the process list, the dumps, the end of the output
     and of `logs`: a hang says where it hung."""
-    proc = subprocess.Popen(argv, env={**env, "PYTHONFAULTHANDLER": "1"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        env={**env, "PYTHONFAULTHANDLER": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        processes = subprocess.run(["ps", "-s", str(proc.pid), "-o", "pid,ppid,stat,wchan:24,args"],
-                                   capture_output=True, text=True).stdout
+        processes = subprocess.run(
+            ["ps", "-s", str(proc.pid), "-o", "pid,ppid,stat,wchan:24,args"], capture_output=True, text=True
+        ).stdout
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGABRT)
             time.sleep(3)
             os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
         tails = [f"--- {path} ---\n{path.read_text(errors='replace')[-3000:]}" for path in logs if path.exists()]
-        raise AssertionError(f"{' '.join(argv[1:4])} still running after {timeout_s:.0f} s\n{processes}"
-                             f"--- stdout ---\n{stdout[-6000:]}\n--- stderr (thread dumps) ---\n"
-                             f"{stderr[-15000:]}\n" + "\n".join(tails)) from None
+        raise AssertionError(
+            f"{' '.join(argv[1:4])} still running after {timeout_s:.0f} s\n{processes}"
+            f"--- stdout ---\n{stdout[-6000:]}\n--- stderr (thread dumps) ---\n"
+            f"{stderr[-15000:]}\n" + "\n".join(tails)
+        ) from None
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
 @contextmanager
-def running_server(argv: list[str], env: dict[str, str], log_path: Path, ready: Callable[[], bool],
-                   name: str, timeout_s: float = 180) -> Iterator[subprocess.Popen]:
+def running_server(
+    argv: list[str], env: dict[str, str], log_path: Path, ready: Callable[[], bool], name: str, timeout_s: float = 180
+) -> Iterator[subprocess.Popen]:
     """Start `argv` in a session of its own, wait until `ready()`, stop it on exit."""
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -85,8 +96,7 @@ def running_server(argv: list[str], env: dict[str, str], log_path: Path, ready: 
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited:\n{log_path.read_text()[-3000:]}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} did not become ready in {timeout_s:.0f} s:\n"
-                                   f"{log_path.read_text()[-3000:]}")
+                raise TimeoutError(f"{name} did not become ready in {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
         yield proc
     finally:

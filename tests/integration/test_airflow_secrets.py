@@ -72,35 +72,61 @@ def test_secrets_from_the_environment_are_masked_in_task_logs_and_never_stored(a
     (dags / f"{DAG_ID}.py").write_text(PROBE_DAG)
     api = f"http://127.0.0.1:{free_port()}"
     env = {k: v for k, v in env.items() if k != "MARITIME_ALERT_WEBHOOK_URL"}
-    env.update({
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__API__PORT": api.rsplit(":", 1)[1],
-        "AIRFLOW__API__BASE_URL": api,
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
-        "AIRFLOW_CONN_PROBE_API": json.dumps({"conn_type": "http", "host": "api.example.org", "schema": "https",
-                                              "login": "probe", "password": password}),
-        "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps({"conn_type": "http", "host": "http://127.0.0.1:5999",
-                                                   "login": "airflow-jobs", "password": mlflow_password}),
-        "AIRFLOW_CONN_ALERT_WEBHOOK": json.dumps({"conn_type": "http", "extra": {"url": webhook}}),
-        "AIRFLOW_VAR_PROBE_SECRET_TOKEN": secret_variable,
-        "AIRFLOW_VAR_PROBE_REGION": region,
-        # One LocalExecutor worker. With several, `LocalExecutor.end()` (Airflow 3.3) races:
-        # it sends one stop message per worker it still finds alive, so a worker that takes
-        # one and exits while it counts leaves another waiting forever, and `dags test`
-        # hangs after the run succeeded (reproduced here under load; the stack's scheduler
-        # is SIGKILLed by `maritime down` after 45 s if its shutdown hangs the same way).
-        "AIRFLOW__CORE__PARALLELISM": "1",
-    })
+    env.update(
+        {
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__API__PORT": api.rsplit(":", 1)[1],
+            "AIRFLOW__API__BASE_URL": api,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
+            "AIRFLOW_CONN_PROBE_API": json.dumps(
+                {
+                    "conn_type": "http",
+                    "host": "api.example.org",
+                    "schema": "https",
+                    "login": "probe",
+                    "password": password,
+                }
+            ),
+            "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps(
+                {
+                    "conn_type": "http",
+                    "host": "http://127.0.0.1:5999",
+                    "login": "airflow-jobs",
+                    "password": mlflow_password,
+                }
+            ),
+            "AIRFLOW_CONN_ALERT_WEBHOOK": json.dumps({"conn_type": "http", "extra": {"url": webhook}}),
+            "AIRFLOW_VAR_PROBE_SECRET_TOKEN": secret_variable,
+            "AIRFLOW_VAR_PROBE_REGION": region,
+            # One LocalExecutor worker. With several, `LocalExecutor.end()` (Airflow 3.3) races:
+            # it sends one stop message per worker it still finds alive, so a worker that takes
+            # one and exits while it counts leaves another waiting forever, and `dags test`
+            # hangs after the run succeeded (reproduced here under load; the stack's scheduler
+            # is SIGKILLed by `maritime down` after 45 s if its shutdown hangs the same way).
+            "AIRFLOW__CORE__PARALLELISM": "1",
+        }
+    )
 
     api_log = tmp_path / "api-server.log"
-    with running_server([AIRFLOW, "api-server"], env, api_log,
-                        lambda: answers_ok(f"{api}/api/v2/monitor/health"), "airflow api-server", timeout_s=120):
-        run = run_or_dump([AIRFLOW, "dags", "test", "--use-executor", DAG_ID, "2026-01-02T00:00:00+00:00"],
-                          env, timeout_s=240, logs=(api_log,))
+    with running_server(
+        [AIRFLOW, "api-server"],
+        env,
+        api_log,
+        lambda: answers_ok(f"{api}/api/v2/monitor/health"),
+        "airflow api-server",
+        timeout_s=120,
+    ):
+        run = run_or_dump(
+            [AIRFLOW, "dags", "test", "--use-executor", DAG_ID, "2026-01-02T00:00:00+00:00"],
+            env,
+            timeout_s=240,
+            logs=(api_log,),
+        )
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
 
-    task_logs = sorted((Path(config.airflow.home) / "logs" / f"dag_id={DAG_ID}")
-                       .glob(f"run_id=*/task_id={TASK_ID}/attempt=*.log"))
+    task_logs = sorted(
+        (Path(config.airflow.home) / "logs" / f"dag_id={DAG_ID}").glob(f"run_id=*/task_id={TASK_ID}/attempt=*.log")
+    )
     assert len(task_logs) == 1, task_logs
     text = task_logs[0].read_text()
     events = [json.loads(line).get("event") for line in text.splitlines() if line.startswith("{")]
@@ -111,16 +137,26 @@ def test_secrets_from_the_environment_are_masked_in_task_logs_and_never_stored(a
     assert "printed ***" in events
     assert "secret variable ***" in events
     assert f"plain variable {region}" in events
-    expected_mlflow = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:5999", "MLFLOW_TRACKING_USERNAME": "airflow-jobs",
-                       "MLFLOW_TRACKING_PASSWORD": "***"}
+    expected_mlflow = {
+        "MLFLOW_TRACKING_URI": "http://127.0.0.1:5999",
+        "MLFLOW_TRACKING_USERNAME": "airflow-jobs",
+        "MLFLOW_TRACKING_PASSWORD": "***",
+    }
     assert f"mlflow env {expected_mlflow}" in events
     assert "webhook ***" in events
-    for secret in (password, quote(password, safe=""), quote_plus(password, safe=""), secret_variable,
-                   mlflow_password, webhook):
+    for secret in (
+        password,
+        quote(password, safe=""),
+        quote_plus(password, safe=""),
+        secret_variable,
+        mlflow_password,
+        webhook,
+    ):
         assert secret not in text
 
     # The Connections lived in the environment only: the metadata DB holds none.
-    listed = subprocess.run([AIRFLOW, "connections", "list", "--output", "json"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [AIRFLOW, "connections", "list", "--output", "json"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert json.loads(listed.stdout) == []

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from maritime_stack.airflow import airflow_env
 from maritimeiq.config import load_config
-from maritimeiq.stack.airflow import airflow_env
 
 pytestmark = pytest.mark.integration
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -24,13 +24,12 @@ FAILING_DAG = '''
 """Fails on purpose: the alert delivery test."""
 from datetime import datetime
 
-from airflow.sdk import dag, task
+from airflow.sdk import task
 
-from maritimeiq.dag_defaults import default_args
+from maritimeiq.dag_factory import maritime_dag
 
 
-@dag(schedule=None, start_date=datetime(2026, 11, 1), catchup=False, doc_md=__doc__, tags=["test"],
-     default_args=default_args(retries=0))
+@maritime_dag(schedule=None, start_date=datetime(2026, 11, 1), doc_md=__doc__, tags=["test"], retries=0)
 def alert_delivery_probe():
     @task
     def explode():
@@ -74,22 +73,31 @@ def airflow_home(tmp_path, webhook):
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "alert_delivery_probe.py").write_text(textwrap.dedent(FAILING_DAG))
-    alerting = tmp_path / "alerting.yaml"
-    alerting.write_text(f"production_dags: ['*']\ndedupe_window_minutes: 30\nstate_path: {tmp_path / 'alerts.sqlite'}\n"
-                        "channels: {log: {enabled: true}, webhook: {enabled: true, timeout_seconds: 5}}\n")
-    overrides = {"MARITIME__AIRFLOW__HOME": str(tmp_path / "airflow"), "MARITIME__LAKE__ROOT": str(tmp_path / "lake")}
+    overrides = {
+        "MARITIME__AIRFLOW__HOME": str(tmp_path / "airflow"),
+        "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
+        "MARITIME__ALERTING__DEDUPE_WINDOW_MINUTES": "30",
+        "MARITIME__ALERTING__STATE_PATH": str(tmp_path / "alerts.sqlite"),
+        "MARITIME__ALERTING__CHANNELS__WEBHOOK__ENABLED": "true",
+        "MARITIME__ALERTING__CHANNELS__WEBHOOK__TIMEOUT_SECONDS": "5",
+        "MARITIME__ALERTING__CHANNELS__KAFKA__ENABLED": "false",
+    }
     config = load_config(environ=overrides)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MARITIME"))}
     env = airflow_env(config, base={**base, **overrides})
-    env.update({"AIRFLOW__CORE__DAGS_FOLDER": str(dags), "MARITIME_ALERTING_CONFIG": str(alerting),
-                "MARITIME_ALERT_WEBHOOK_URL": webhook[0]})
+    env.update({"AIRFLOW__CORE__DAGS_FOLDER": str(dags), "MARITIME_ALERT_WEBHOOK_URL": webhook[0]})
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     return env
 
 
 def _dags_test(env, logical_date: str) -> str:
-    run = subprocess.run([AIRFLOW, "dags", "test", "alert_delivery_probe", logical_date],
-                         env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [AIRFLOW, "dags", "test", "alert_delivery_probe", logical_date],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return run.stdout + run.stderr
 
 

@@ -18,9 +18,9 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from maritime_streaming.bronze import table_name
-from maritimeiq.stack import kafka as kafka_stack
-from maritimeiq.stack.process import stop_group
+from maritime_stack import kafka as kafka_stack
+from maritimeiq.catalog import bronze_table
+from maritimeiq.process import stop_group
 from tests.integration.servers import spark_scratch_env
 
 pytestmark = pytest.mark.integration
@@ -29,10 +29,12 @@ GROUP = "bronze-test"
 
 @pytest.fixture
 def lake(tmp_path):
-    return {"MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
-            "MARITIME__LAKE__CHECKPOINT_ROOT": str(tmp_path / "checkpoints"),
-            "MARITIME__SPARK__DRIVER_MEMORY": "1g",
-            "MARITIME__SPARK__SHUFFLE_PARTITIONS": "2"}
+    return {
+        "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
+        "MARITIME__LAKE__CHECKPOINT_ROOT": str(tmp_path / "checkpoints"),
+        "MARITIME__SPARK__DRIVER_MEMORY": "1g",
+        "MARITIME__SPARK__SHUFFLE_PARTITIONS": "2",
+    }
 
 
 @pytest.fixture
@@ -47,10 +49,22 @@ def topic(kafka_broker):
 class Worker:
     """The worker as a process of its own, in its own process group (Python + Spark JVM)."""
 
-    def __init__(self, topic: str, env: dict[str, str], log_dir: Path, supervised: bool = False,
-                 extra: list[str] | None = None):
-        self.args = ["--topic", topic, "--trigger-seconds", "1", "--metrics-port", "0", "--group", GROUP,
-                     "--max-offsets-per-trigger", "50000", *(extra or [])]
+    def __init__(
+        self, topic: str, env: dict[str, str], log_dir: Path, supervised: bool = False, extra: list[str] | None = None
+    ):
+        self.args = [
+            "--topic",
+            topic,
+            "--trigger-seconds",
+            "1",
+            "--metrics-port",
+            "0",
+            "--group",
+            GROUP,
+            "--max-offsets-per-trigger",
+            "50000",
+            *(extra or []),
+        ]
         module = "maritime_streaming.supervisor" if supervised else "maritime_streaming.bronze"
         self.command = [sys.executable, "-m", module, *(["supervise"] if supervised else []), *self.args]
         self.env = {**os.environ, **env, **spark_scratch_env(log_dir / "spark-scratch")}
@@ -61,8 +75,9 @@ class Worker:
     def start(self) -> None:
         self.starts += 1
         log = open(self.log_dir / f"worker-{self.starts}.log", "wb")
-        self.proc = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -105,8 +120,13 @@ def end_offsets(kafka, topic: str) -> dict[int, int]:
             return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
         except KafkaException as exc:
             error = exc.args[0]
-            moving = error.code() in (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
-                                      KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TRANSPORT, KafkaError._TIMED_OUT)
+            moving = error.code() in (
+                KafkaError.NOT_LEADER_FOR_PARTITION,
+                KafkaError.LEADER_NOT_AVAILABLE,
+                KafkaError.UNKNOWN_TOPIC_OR_PART,
+                KafkaError._TRANSPORT,
+                KafkaError._TIMED_OUT,
+            )
             if not (moving or error.retriable()) or time.monotonic() > deadline:
                 raise
             time.sleep(1)
@@ -117,8 +137,10 @@ def end_offsets(kafka, topic: str) -> dict[int, int]:
 def committed_offsets(kafka, topic: str, partitions) -> dict[int, int]:
     consumer = Consumer(kafka.client_config(**{"group.id": GROUP}))
     try:
-        return {tp.partition: tp.offset for tp in
-                consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)}
+        return {
+            tp.partition: tp.offset
+            for tp in consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+        }
     finally:
         consumer.close()
 
@@ -136,7 +158,7 @@ def wait_for_commits(kafka, topic: str, worker: Worker, timeout: float = 240) ->
 
 
 def assert_exactly_once(spark, lake, topic, target):
-    path = f"{lake['MARITIME__LAKE__ROOT']}/bronze/{table_name(topic)}"
+    path = bronze_table(topic).path(lake["MARITIME__LAKE__ROOT"])
     bronze = spark.read.format("delta").load(path)
     stats = bronze.groupBy("partition").agg({"offset": "min", "*": "count"}).collect()
     total = sum(target.values())
@@ -191,8 +213,14 @@ def test_raw_bytes_land_unchanged(spark, kafka_broker, topic, lake, tmp_path):
     failed = []
     producer = Producer(kafka_broker.client_config())
     for key, value in records:
-        producer.produce(topic, key=key, value=value, partition=0, headers=[("source", b"test")],
-                         on_delivery=lambda err, msg: err and failed.append(err))
+        producer.produce(
+            topic,
+            key=key,
+            value=value,
+            partition=0,
+            headers=[("source", b"test")],
+            on_delivery=lambda err, msg: err and failed.append(err),
+        )
     assert producer.flush(30) == 0
     assert not failed, failed
     worker = Worker(topic, lake, tmp_path)
@@ -200,12 +228,17 @@ def test_raw_bytes_land_unchanged(spark, kafka_broker, topic, lake, tmp_path):
     wait_for_commits(kafka_broker, topic, worker)
     assert worker.stop() == 0
 
-    rows = spark.read.format("delta").load(f"{lake['MARITIME__LAKE__ROOT']}/bronze/{table_name(topic)}") \
-        .orderBy("offset").collect()
+    rows = (
+        spark.read.format("delta")
+        .load(bronze_table(topic).path(lake["MARITIME__LAKE__ROOT"]))
+        .orderBy("offset")
+        .collect()
+    )
     landed = [(r.key if r.key is None else bytes(r.key), bytes(r.value)) for r in rows]
     # Digests, not the values: a mismatch reports which record differs, not a megabyte of bytes.
-    assert [(k, len(v), hashlib.sha256(v).hexdigest()) for k, v in landed] == \
-        [(k, len(v), hashlib.sha256(v).hexdigest()) for k, v in records]
+    assert [(k, len(v), hashlib.sha256(v).hexdigest()) for k, v in landed] == [
+        (k, len(v), hashlib.sha256(v).hexdigest()) for k, v in records
+    ]
     assert all(r.headers[0].key == "source" and bytes(r.headers[0].value) == b"test" for r in rows)
     assert all(r.ingest_date == r.ingest_time.date() for r in rows)
 
@@ -217,7 +250,7 @@ def test_missing_checkpoint_refuses_to_start_until_explicit_reset(spark, kafka_b
     wait_for_commits(kafka_broker, topic, worker)
     assert worker.stop() == 0
 
-    checkpoint = Path(lake["MARITIME__LAKE__CHECKPOINT_ROOT"]) / "bronze" / table_name(topic)
+    checkpoint = Path(lake["MARITIME__LAKE__CHECKPOINT_ROOT"]) / "bronze" / bronze_table(topic).name
     subprocess.run(["rm", "-rf", str(checkpoint)], check=True)
     refused_dir = tmp_path / "refused"
     refused_dir.mkdir()

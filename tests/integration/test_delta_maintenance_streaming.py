@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from maritime_jobs.delta_maintenance import TableSpec, maintain
+from maritime_jobs.delta_maintenance import maintain
+from maritimeiq.catalog import Table
 
 pytestmark = pytest.mark.integration
 
@@ -28,23 +29,33 @@ def test_optimize_while_a_stream_appends(spark, tmp_path):
     lake = tmp_path / "lake"
     table = str(lake / "bronze" / "rate")
     # `value` of the rate source counts 0, 1, 2, ... across micro-batches: a gap is a lost row.
-    query = (spark.readStream.format("rate").option("rowsPerSecond", 20).load()
-             .withColumn("mmsi", F.format_string("%09d", F.lit(219000000) + F.col("value") % 50))
-             .withColumn("ingest_date", F.to_date("timestamp"))
-             .coalesce(1).writeStream.format("delta").partitionBy("ingest_date")
-             .option("checkpointLocation", str(tmp_path / "checkpoint"))
-             .trigger(processingTime="1 second").start(table))
+    query = (
+        spark.readStream.format("rate")
+        .option("rowsPerSecond", 20)
+        .load()
+        .withColumn("mmsi", F.format_string("%09d", F.lit(219000000) + F.col("value") % 50))
+        .withColumn("ingest_date", F.to_date("timestamp"))
+        .coalesce(1)
+        .writeStream.format("delta")
+        .partitionBy("ingest_date")
+        .option("checkpointLocation", str(tmp_path / "checkpoint"))
+        .trigger(processingTime="1 second")
+        .start(table)
+    )
 
     def versions() -> int:
-        return DeltaTable.forPath(spark, table).history(1).first()["version"] if DeltaTable.isDeltaTable(
-            spark, table) else -1
+        return (
+            DeltaTable.forPath(spark, table).history(1).first()["version"]
+            if DeltaTable.isDeltaTable(spark, table)
+            else -1
+        )
 
     key = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
     spark.conf.set(key, "2")  # VACUUM's listing: two tasks, not 10,000
     try:
         wait_for(lambda: versions() >= 4)
-        spec = TableSpec("bronze/rate", partition_column="ingest_date")
-        records = [maintain(spark, str(lake), spec, date.today()) for _ in range(2)]
+        rate = Table("bronze", "rate", partition_by=("ingest_date",))
+        records = [maintain(spark, str(lake), rate, date.today()) for _ in range(2)]
         after_optimize = versions()
         wait_for(lambda: versions() >= after_optimize + 2)  # the stream keeps committing
         assert query.exception() is None
@@ -60,7 +71,11 @@ def test_optimize_while_a_stream_appends(spark, tmp_path):
     assert max(r.version for r in history if r.operation == "STREAMING UPDATE") > optimized[0].version
 
     produced = sum(p["numInputRows"] for p in query.recentProgress)
-    stats = spark.read.format("delta").load(table).agg(
-        F.count("*").alias("rows"), F.count_distinct("value").alias("distinct"), F.max("value").alias("last")).first()
+    stats = (
+        spark.read.format("delta")
+        .load(table)
+        .agg(F.count("*").alias("rows"), F.count_distinct("value").alias("distinct"), F.max("value").alias("last"))
+        .first()
+    )
     assert stats.rows == stats.distinct == stats.last + 1  # no gap, no duplicate
     assert stats.rows >= produced > 0

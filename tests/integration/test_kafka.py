@@ -57,11 +57,15 @@ def test_thousand_keyed_messages_round_trip_in_per_key_order(kafka_broker, uniqu
         partitions_per_key.setdefault(key, set()).add(partition)
     assert all(len(p) == 1 for p in partitions_per_key.values())
 
-    consumer = Consumer(kafka_broker.client_config(**{
-        "group.id": f"test-{uuid.uuid4().hex[:8]}",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-    }))
+    consumer = Consumer(
+        kafka_broker.client_config(
+            **{
+                "group.id": f"test-{uuid.uuid4().hex[:8]}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
+    )
     consumer.subscribe([unique_topic])
     received: list[tuple[str, str]] = []
     try:
@@ -86,9 +90,18 @@ def test_thousand_keyed_messages_round_trip_in_per_key_order(kafka_broker, uniqu
 
 def test_wrapped_kafka_tools_describe_topics_and_groups(kafka_broker, unique_topic):
     topics = subprocess.run(
-        [str(BIN / "kafka-topics"), "--bootstrap-server", kafka_broker.bootstrap_servers,
-         "--describe", "--topic", "maritime.ais.data"],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            str(BIN / "kafka-topics"),
+            "--bootstrap-server",
+            kafka_broker.bootstrap_servers,
+            "--describe",
+            "--topic",
+            "maritime.ais.data",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     assert "PartitionCount: 12" in topics
     assert "retention.ms=604800000" in topics
@@ -100,15 +113,30 @@ def test_wrapped_kafka_tools_describe_topics_and_groups(kafka_broker, unique_top
     assert producer.flush(10) == 0
     consumer = Consumer(kafka_broker.client_config(**{"group.id": group, "enable.auto.commit": False}))
     try:
-        consumer.commit(offsets=[TopicPartition(unique_topic, 0, 2), TopicPartition(unique_topic, 1, 1),
-                                 TopicPartition(unique_topic, 2, 0)], asynchronous=False)
+        consumer.commit(
+            offsets=[
+                TopicPartition(unique_topic, 0, 2),
+                TopicPartition(unique_topic, 1, 1),
+                TopicPartition(unique_topic, 2, 0),
+            ],
+            asynchronous=False,
+        )
     finally:
         consumer.close()
 
     described = subprocess.run(
-        [str(BIN / "kafka-consumer-groups"), "--bootstrap-server", kafka_broker.bootstrap_servers,
-         "--describe", "--group", group],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            str(BIN / "kafka-consumer-groups"),
+            "--bootstrap-server",
+            kafka_broker.bootstrap_servers,
+            "--describe",
+            "--group",
+            group,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     rows = [line.split() for line in described.splitlines() if line.startswith(group)]
     assert len(rows) == 3  # one line per partition of the topic

@@ -10,21 +10,22 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from maritime_streaming.bronze import BronzeSettings, OffsetCommitter, progress_record, start_query, table_name
+from maritime_stack import kafka as kafka_stack
+from maritime_stack.kafka_security import Material, new_password
+from maritime_streaming.bronze import BronzeSettings, OffsetCommitter, progress_record, start_query
 from maritime_streaming.producer import KafkaSink, StopFlag, pump
 from maritime_streaming.simulator import FleetSimulator
+from maritimeiq.catalog import bronze_table
 from maritimeiq.config import load_config
 from maritimeiq.kafka_lag import consumer_lag
-from maritimeiq.stack import kafka as kafka_stack
-from maritimeiq.stack.kafka_security import Material, new_password
-from maritimeiq.stack.process import ManagedProcess
+from maritimeiq.process import ManagedProcess
 from maritimeiq.topics import apply_topics
 from tests.integration.servers import free_port
 
@@ -86,9 +87,16 @@ class Errors:
 
 
 def _consumer(settings: dict, errors: Errors) -> Consumer:
-    consumer = Consumer({**settings, "group.id": f"maritime-test-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False, "error_cb": errors,
-                         "log_level": 0})
+    consumer = Consumer(
+        {
+            **settings,
+            "group.id": f"maritime-test-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "error_cb": errors,
+            "log_level": 0,
+        }
+    )
     consumer.assign([TopicPartition(AIS, p, 0) for p in (0, 1)])
     return consumer
 
@@ -121,8 +129,15 @@ def _reaches_broker(settings: dict) -> tuple[bool, list[int]]:
 
 def test_generated_files_are_private_and_the_broker_config_is_secure(secure):
     material = Material(secure.state)
-    for path in (material.passwords_file, material.keystore, material.ca_key, material.admin_properties,
-                 material.client_file, material.admin_file, secure.state / "server.properties"):
+    for path in (
+        material.passwords_file,
+        material.keystore,
+        material.ca_key,
+        material.admin_properties,
+        material.client_file,
+        material.admin_file,
+        secure.state / "server.properties",
+    ):
         assert path.stat().st_mode & 0o777 == 0o600, path
     assert material.root.stat().st_mode & 0o777 == 0o700
     props = (secure.state / "server.properties").read_text()
@@ -163,8 +178,9 @@ def test_a_user_without_acls_authenticates_but_gets_no_data(secure):
     producer.flush(30)
     assert failures == [KafkaError.TOPIC_AUTHORIZATION_FAILED]
     # A lag check under that principal fails loudly rather than reporting no lag.
-    intruder = secure.kafka.model_copy(update={"client": {**secure.kafka.client, "sasl.username": "intruder",
-                                                          "sasl.password": password}})
+    intruder = secure.kafka.model_copy(
+        update={"client": {**secure.kafka.client, "sasl.username": "intruder", "sasl.password": password}}
+    )
     with pytest.raises(KafkaException, match="TOPIC_AUTHORIZATION_FAILED"):
         consumer_lag(intruder, "maritime-test-lag", [AIS])
 
@@ -177,7 +193,8 @@ def test_the_platform_user_gets_its_topics_and_nothing_more(secure):
     assert AIS in topics and "other.topic" not in topics
     with pytest.raises(KafkaException, match="AUTHORIZATION_FAILED"):  # topic management is the admin's
         platform.create_topics([NewTopic("maritime.new", num_partitions=1, replication_factor=1)])[
-            "maritime.new"].result()
+            "maritime.new"
+        ].result()
 
 
 def test_rotated_passwords_replace_the_old_ones_and_survive_a_restart(secure):
@@ -248,12 +265,16 @@ def test_tls_verification_rejects_an_unknown_ca_and_a_host_outside_the_certifica
         reached, codes = _reaches_broker({**settings, "bootstrap.servers": elsewhere})
         assert not reached and KafkaError._SSL in codes
         # The same path with hostname verification off gets through: the refusal above was the name check.
-        assert _reaches_broker({**settings, "bootstrap.servers": elsewhere,
-                                "ssl.endpoint.identification.algorithm": "none"})[0]
+        assert _reaches_broker(
+            {**settings, "bootstrap.servers": elsewhere, "ssl.endpoint.identification.algorithm": "none"}
+        )[0]
 
 
-COORDINATOR_MOVING = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE,
-                      KafkaError.COORDINATOR_LOAD_IN_PROGRESS}
+COORDINATOR_MOVING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+}
 
 
 def _lag(kafka, group: str) -> list:
@@ -270,7 +291,7 @@ def _lag(kafka, group: str) -> list:
 
 def test_platform_principal_produces_simulator_events_that_bronze_lands_once(secure, spark, tmp_path):
     sink = KafkaSink(secure.kafka)
-    fleet = FleetSimulator(vessels=5, hours=2, seed=11, start=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    fleet = FleetSimulator(vessels=5, hours=2, seed=11, start=datetime(2026, 11, 1, tzinfo=UTC))
     pump(fleet.events(), sink, stop=StopFlag(), log=io.StringIO())
     report = sink.close()
     assert report["failed"] == {} and report["undelivered_at_exit"] == 0
@@ -278,8 +299,13 @@ def test_platform_principal_produces_simulator_events_that_bronze_lands_once(sec
     assert produced > 100
 
     # The worker's own query and offset commit, on the session's Spark (one JVM fewer).
-    config = load_config(environ={**secure.env, "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
-                                  "MARITIME__LAKE__CHECKPOINT_ROOT": str(tmp_path / "checkpoints")})
+    config = load_config(
+        environ={
+            **secure.env,
+            "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
+            "MARITIME__LAKE__CHECKPOINT_ROOT": str(tmp_path / "checkpoints"),
+        }
+    )
     group = f"maritime-bronze-test-{uuid.uuid4().hex[:6]}"
     query = start_query(spark, config, AIS, BronzeSettings(trigger_seconds=1, metrics_port=None, consumer_group=group))
     try:
@@ -297,7 +323,7 @@ def test_platform_principal_produces_simulator_events_that_bronze_lands_once(sec
     assert sum(p.lag for p in lag) == 0 and all(p.committed == p.high_watermark for p in lag)
     # The other tests' marker messages (no headers) are in the topic too: Bronze lands all of it.
     in_topic = sum(p.high_watermark for p in lag)
-    bronze = spark.read.format("delta").load(config.lake.table_path("bronze", table_name(AIS)))
+    bronze = spark.read.format("delta").load(bronze_table(AIS).path(config.lake.root))
     assert bronze.count() == in_topic
     assert bronze.select("partition", "offset").distinct().count() == in_topic
     assert bronze.where("size(headers) > 0").count() == produced

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -26,9 +26,11 @@ from tests.conftest import SHARED_DATA
 pytestmark = pytest.mark.integration
 NY = SHARED_DATA / "noaa-nyharbor-tracktable" / "NYHarbor_2020_06_30_first_hour.csv"
 NMEA_FILES = [SHARED_DATA / "dma-aislib-stream" / "stream_example.txt", SHARED_DATA / "noaadata-uscg" / "test.ais"]
-INGESTED = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
-BRONZE = ("key binary, value binary, topic string, partition int, offset long, kafka_timestamp timestamp, "
-          "ingest_time timestamp")
+INGESTED = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+BRONZE = (
+    "key binary, value binary, topic string, partition int, offset long, kafka_timestamp timestamp, "
+    "ingest_time timestamp"
+)
 
 
 def plain_haversine_nm(lat1, lon1, lat2, lon2):
@@ -40,32 +42,32 @@ def plain_haversine_nm(lat1, lon1, lat2, lon2):
 def land_in_bronze(spark, events, path):
     """Events as the Bronze worker stores them: raw JSON value, offset, ingest time."""
     at = INGESTED.replace(tzinfo=None)
-    rows = [(None, bytearray(json.dumps(e).encode()), "maritime.ais.data", 0, i, at, at)
-            for i, e in enumerate(events)]
-    spark.createDataFrame(rows, BRONZE).withColumn("ingest_date", F.to_date("ingest_time")) \
-        .write.format("delta").partitionBy("ingest_date").save(path)
+    rows = [(None, bytearray(json.dumps(e).encode()), "maritime.ais.data", 0, i, at, at) for i, e in enumerate(events)]
+    spark.createDataFrame(rows, BRONZE).withColumn("ingest_date", F.to_date("ingest_time")).write.format(
+        "delta"
+    ).partitionBy("ingest_date").save(path)
 
 
-def promote_hour(spark, bronze_path, silver):
+def promote_hour(spark, bronze_path, lake):
     end = INGESTED + timedelta(hours=1)
-    promote_stream(spark, extract(spark, bronze_path, INGESTED, end), silver, INGESTED,
-                   STREAMS["vessel_static_reports"])
-    return promote(spark, extract(spark, bronze_path, INGESTED, end), silver, INGESTED)
+    promote_stream(spark, extract(spark, bronze_path, INGESTED, end), lake, INGESTED, STREAMS["vessel_static_reports"])
+    return promote(spark, extract(spark, bronze_path, INGESTED, end), lake, INGESTED)
 
 
 @pytest.mark.skipif(not NY.exists(), reason="shared data not present")
 def test_noaa_new_york_harbor_hour_matches_pandas(spark, tmp_path):
     events = [e for e in csv_file(NY, CsvDecoder("noaa")) if isinstance(e, dict)]
-    bronze_path, silver = str(tmp_path / "bronze"), str(tmp_path / "silver")
+    bronze_path, lake = str(tmp_path / "bronze"), str(tmp_path)
     land_in_bronze(spark, events, bronze_path)
-    record = promote_hour(spark, bronze_path, silver)
+    record = promote_hour(spark, bronze_path, lake)
     assert record["rows_in"] == sum(e["event_type"] == "ais_position" for e in events)
     assert record["valid"] + record["quarantined"] + record["duplicates"] == record["rows_in"]
 
     gold = gold_vessel_daily.transform(
-        spark.read.format("delta").load(f"{silver}/ais_positions").where(F.col("event_date") == date(2020, 6, 30)))
+        spark.read.format("delta").load(f"{lake}/silver/ais_positions").where(F.col("event_date") == date(2020, 6, 30))
+    )
     ours = {r.mmsi: r for r in gold.collect()}
-    quarantined = {r.mmsi for r in spark.read.format("delta").load(f"{silver}/ais_positions_quarantine").collect()}
+    quarantined = {r.mmsi for r in spark.read.format("delta").load(f"{lake}/silver/ais_positions_quarantine").collect()}
 
     # Independently: the raw export in pandas, with the AIS range rules and de-duplication.
     raw = pd.read_csv(NY, dtype={"MMSI": str})
@@ -91,9 +93,9 @@ def test_noaa_new_york_harbor_hour_matches_pandas(spark, tmp_path):
 @pytest.mark.parametrize("path", NMEA_FILES, ids=lambda p: p.parent.name)
 def test_raw_nmea_positions_per_vessel_match_an_independent_decoder(spark, tmp_path, path):
     events = [e for e in nmea_file(path, NmeaDecoder("nmea:file")) if isinstance(e, dict)]
-    bronze_path, silver = str(tmp_path / "bronze"), str(tmp_path / "silver")
+    bronze_path, lake = str(tmp_path / "bronze"), str(tmp_path)
     land_in_bronze(spark, events, bronze_path)
-    record = promote_hour(spark, bronze_path, silver)
+    record = promote_hour(spark, bronze_path, lake)
     assert record["valid"] + record["quarantined"] + record["duplicates"] == record["rows_in"]
 
     # Types 1-3 with a position, per vessel, from the suite's own decoder of the raw sentences.
@@ -106,13 +108,16 @@ def test_raw_nmea_positions_per_vessel_match_an_independent_decoder(spark, tmp_p
 
     # Every such report is in Silver, or quarantined, or a dropped duplicate: nothing lost.
     def counted(frame):
-        return Counter((r.mmsi, round(r.latitude, 6), round(r.longitude, 6))
-                       for r in frame.where(F.col("msg_type").isin(1, 2, 3) & F.col("latitude").isNotNull()
-                                            & F.col("longitude").isNotNull()).collect())
+        return Counter(
+            (r.mmsi, round(r.latitude, 6), round(r.longitude, 6))
+            for r in frame.where(
+                F.col("msg_type").isin(1, 2, 3) & F.col("latitude").isNotNull() & F.col("longitude").isNotNull()
+            ).collect()
+        )
 
-    silver_rows = counted(spark.read.format("delta").load(f"{silver}/ais_positions"))
+    silver_rows = counted(spark.read.format("delta").load(f"{lake}/silver/ais_positions"))
     bronze_slice = extract(spark, bronze_path, INGESTED, INGESTED + timedelta(hours=1))
-    result = transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice, silver))
+    result = transform(bronze_slice, AisRules(), high_speed_craft(bronze_slice, lake))
     dropped = counted(result.where(F.col("is_duplicate") | (F.size("rule_violations") > 0)))
     assert len(reference) > 50
     assert silver_rows + dropped == reference

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from confluent_kafka import Producer
 from pyspark.testing import assertDataFrameEqual
@@ -31,8 +29,9 @@ def test_optimize_zorder_compacts_without_changing_data(spark, tmp_path):
     path = str(tmp_path / "metrics")
     rows = [(f"{219000000 + i:09d}", "2026-11-01", float(i % 30)) for i in range(200)]
     for chunk in range(4):  # four appends, several small files
-        spark.createDataFrame(rows[chunk * 50:(chunk + 1) * 50], POSITIONS).repartition(2) \
-            .write.format("delta").mode("append").save(path)
+        spark.createDataFrame(rows[chunk * 50 : (chunk + 1) * 50], POSITIONS).repartition(2).write.format("delta").mode(
+            "append"
+        ).save(path)
     before = spark.read.format("delta").load(path)
     files_before = len(before.inputFiles())
 

@@ -11,14 +11,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from maritime_stack import airflow as airflow_stack
+from maritime_stack.airflow_api import AirflowClient
 from maritimeiq.config import PROJECT_ROOT
-from maritimeiq.stack import airflow as airflow_stack
-from maritimeiq.stack.airflow_api import AirflowClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack_lifecycle]
 MARITIME = str(Path(sys.executable).parent / "maritime")
@@ -60,8 +60,11 @@ def _own_descendants() -> set[int]:
 def _stack_processes() -> list[str]:
     """Command lines of live processes that belong to this checkout's stack."""
     own = _own_descendants()
-    markers = (str(PROJECT_ROOT / "var"), str(PROJECT_ROOT / ".venv" / "bin" / "airflow"),
-               str(PROJECT_ROOT / ".venv" / "bin" / "mlflow"))
+    markers = (
+        str(PROJECT_ROOT / "var"),
+        str(PROJECT_ROOT / ".venv" / "bin" / "airflow"),
+        str(PROJECT_ROOT / ".venv" / "bin" / "mlflow"),
+    )
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in own:
@@ -85,14 +88,18 @@ def _bronze_lands_and_commits(config) -> None:
 
     sink = KafkaSink(config.kafka)
     for n in range(5):
-        sink.event(make_event("alert", "test", datetime.now(timezone.utc), alert_id=f"stack-test-{n}",
-                              severity="P3", title="stack test"))
+        sink.event(
+            make_event(
+                "alert", "test", datetime.now(UTC), alert_id=f"stack-test-{n}", severity="P3", title="stack test"
+            )
+        )
     assert sink.close()["delivered"]["maritime.alerts"] == 5
     consumer = Consumer(config.kafka.client_config(**{"group.id": config.bronze.consumer_group}))
     try:
         partitions = consumer.list_topics("maritime.alerts", timeout=10).topics["maritime.alerts"].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition("maritime.alerts", p), timeout=10)[1]
-                for p in partitions}
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition("maritime.alerts", p), timeout=10)[1] for p in partitions
+        }
         filled = [TopicPartition("maritime.alerts", p) for p, end in ends.items() if end > 0]
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -119,9 +126,18 @@ def _browser(download_dir: Path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1440,900", f"--user-data-dir={download_dir}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1440,900",
+        f"--user-data-dir={download_dir}",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
@@ -161,8 +177,9 @@ def _ui_shows_dags_and_a_successful_run(config, client: AirflowClient, run_id: s
 
 def test_stack_up_secured_then_down_leaves_nothing(platform_config, tmp_path):
     # This test owns the stack's whole lifecycle; it never passes without having run it.
-    assert not airflow_stack.PROCESSES["api-server"].running(), \
+    assert not airflow_stack.PROCESSES["api-server"].running(), (
         "a stack of this checkout is running: stop it with `make down` before the test suite"
+    )
 
     up = subprocess.run([MARITIME, "up"], capture_output=True, text=True, timeout=600)
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
@@ -185,20 +202,22 @@ def test_stack_up_secured_then_down_leaves_nothing(platform_config, tmp_path):
         AirflowClient(api, platform_config.airflow.admin_user, "wrong-password")
 
     assert _status_code(f"{platform_config.mlflow.tracking_uri}/health") == 200
-    assert _status_code(
-        f"{platform_config.mlflow.tracking_uri}/api/2.0/mlflow/registered-models/search?max_results=1"
-    ) == 200
+    assert (
+        _status_code(f"{platform_config.mlflow.tracking_uri}/api/2.0/mlflow/registered-models/search?max_results=1")
+        == 200
+    )
 
     _bronze_lands_and_commits(platform_config)
 
-    run_id = f"stack_test__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    run_id = f"stack_test__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     client.unpause("reference_data")
-    client.trigger("reference_data", run_id, datetime.now(timezone.utc).isoformat())
+    client.trigger("reference_data", run_id, datetime.now(UTC).isoformat())
     assert client.wait_for_run("reference_data", run_id, timeout=600)["state"] == "success"
     _ui_shows_dags_and_a_successful_run(platform_config, client, run_id, tmp_path)
 
     down = subprocess.run([MARITIME, "down"], capture_output=True, text=True, timeout=600)
     assert down.returncode == 0, down.stdout + down.stderr
     assert _stack_processes() == []
-    assert not any(_port_open(port) for port in (9092, 9093, platform_config.airflow.api_port,
-                                                 platform_config.mlflow.port))
+    assert not any(
+        _port_open(port) for port in (9092, 9093, platform_config.airflow.api_port, platform_config.mlflow.port)
+    )

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from maritimeiq.alerting import AlertSettings, AlertState, Notifier
-from maritimeiq.config import LakeConfig
-from maritimeiq.health import (bronze_freshness, check_consumer_lag, delta_last_commit, evaluate_freshness,
-                               evaluate_lag, evaluate_worker, progress_from_metrics, worker_health)
+from maritimeiq.alerting import AlertState, Notifier
+from maritimeiq.catalog import BRONZE_AIS_DATA, BRONZE_VOYAGE_EVENTS
+from maritimeiq.config import AlertingConfig, LakeConfig
+from maritimeiq.health import (
+    bronze_freshness,
+    check_consumer_lag,
+    delta_last_commit,
+    evaluate_freshness,
+    evaluate_lag,
+    evaluate_worker,
+    progress_from_metrics,
+    worker_health,
+)
 
 PER_PARTITION = {0: 7, 1: 5, 2: 3}
 N = sum(PER_PARTITION.values())
@@ -29,7 +38,7 @@ class Capture:
 
 def capturing_notifier(tmp_path):
     capture = Capture()
-    settings = AlertSettings(state_path=str(tmp_path / "alerts.sqlite"))
+    settings = AlertingConfig(state_path=str(tmp_path / "alerts.sqlite"))
     return Notifier(settings, [capture], AlertState(settings.state_path)), capture
 
 
@@ -58,8 +67,10 @@ def test_lag_fires_p1_then_clears_after_the_group_commits(kafka_broker, unique_t
 
     committer = Consumer(kafka_broker.client_config(**{"group.id": group, "enable.auto.commit": False}))
     try:
-        committer.commit(offsets=[TopicPartition(unique_topic, p, report.partitions[p].high_watermark)
-                                  for p in PER_PARTITION], asynchronous=False)
+        committer.commit(
+            offsets=[TopicPartition(unique_topic, p, report.partitions[p].high_watermark) for p in PER_PARTITION],
+            asynchronous=False,
+        )
     finally:
         committer.close()
     cleared = check_consumer_lag(kafka_broker, group, [unique_topic], threshold=N - 1)
@@ -71,11 +82,13 @@ def test_lag_fires_p1_then_clears_after_the_group_commits(kafka_broker, unique_t
 
 
 def test_worker_progress_is_read_from_the_metrics_endpoint_text():
-    exposition = ("# HELP bronze_last_progress_timestamp_seconds when the query last reported\n"
-                  "# TYPE bronze_last_progress_timestamp_seconds gauge\n"
-                  'bronze_last_progress_timestamp_seconds{topic="maritime.ais.data"} 1.7e+09\n'
-                  'bronze_last_progress_timestamp_seconds{topic="maritime.voyage.events"} 1.6e+09\n'
-                  'bronze_rows_total{topic="maritime.ais.data"} 12.0\n')
+    exposition = (
+        "# HELP bronze_last_progress_timestamp_seconds when the query last reported\n"
+        "# TYPE bronze_last_progress_timestamp_seconds gauge\n"
+        'bronze_last_progress_timestamp_seconds{topic="maritime.ais.data"} 1.7e+09\n'
+        'bronze_last_progress_timestamp_seconds{topic="maritime.voyage.events"} 1.6e+09\n'
+        'bronze_rows_total{topic="maritime.ais.data"} 12.0\n'
+    )
     assert progress_from_metrics(exposition) == {"maritime.ais.data": 1.7e9, "maritime.voyage.events": 1.6e9}
 
 
@@ -90,25 +103,32 @@ def test_worker_is_stalled_only_when_messages_wait(tmp_path):
     notifier, capture = capturing_notifier(tmp_path)
     evaluate_worker(stalled, notifier)
     evaluate_worker(worker_health({"a": now}, {}, 50, now, 300), notifier)
-    assert [(a.condition, a.resolved) for a in capture.alerts] == [("bronze_worker_stalled", False),
-                                                                  ("bronze_worker_stalled", True)]
+    assert [(a.condition, a.resolved) for a in capture.alerts] == [
+        ("bronze_worker_stalled", False),
+        ("bronze_worker_stalled", True),
+    ]
 
 
 def test_freshness_reads_the_newest_delta_commit(tmp_path):
     lake = LakeConfig(root=str(tmp_path / "lake"), checkpoint_root=str(tmp_path / "cp"))
     log_dir = tmp_path / "lake" / "bronze" / "maritime_ais_data" / "_delta_log"
     log_dir.mkdir(parents=True)
-    t0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
     for version, minutes in ((0, 0), (1, 20), (10, 40)):  # versions sort numerically, not as text
-        lines = [{"commitInfo": {"timestamp": int((t0 + timedelta(minutes=minutes)).timestamp() * 1000)}},
-                 {"add": {"path": f"part-{version}.parquet"}}]
+        lines = [
+            {"commitInfo": {"timestamp": int((t0 + timedelta(minutes=minutes)).timestamp() * 1000)}},
+            {"add": {"path": f"part-{version}.parquet"}},
+        ]
         (log_dir / f"{version:020d}.json").write_text("\n".join(json.dumps(x) for x in lines))
     assert delta_last_commit(log_dir.parent) == t0 + timedelta(minutes=40)
 
-    readings = bronze_freshness(lake, ["maritime_ais_data", "maritime_voyage_events"],
-                                now=t0 + timedelta(minutes=55), max_age_minutes=30)
+    readings = bronze_freshness(
+        lake, [BRONZE_AIS_DATA, BRONZE_VOYAGE_EVENTS], now=t0 + timedelta(minutes=55), max_age_minutes=30
+    )
     assert [(r.table, r.age_minutes, r.stale) for r in readings] == [
-        ("maritime_ais_data", pytest.approx(15.0), False), ("maritime_voyage_events", None, True)]
+        ("maritime_ais_data", pytest.approx(15.0), False),
+        ("maritime_voyage_events", None, True),
+    ]
     notifier, capture = capturing_notifier(tmp_path)
     evaluate_freshness(readings, notifier, 30)
     assert [a.condition for a in capture.alerts] == ["bronze_stale:maritime_voyage_events"]

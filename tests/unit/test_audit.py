@@ -25,8 +25,11 @@ def _repo(path: Path, files: dict[str, str]) -> Path:
 def test_planted_secret_fails_the_scan_and_clean_tree_passes(tmp_path):
     clean = _repo(tmp_path / "clean", {"app.py": "TOKEN_ENV = 'MARITIME_TOKEN'\n"})
     baseline = tmp_path / "empty.baseline"
-    baseline.write_text(subprocess.run([str(audit.BIN / "detect-secrets"), "scan"], cwd=clean, check=True,
-                                       capture_output=True, text=True).stdout)
+    baseline.write_text(
+        subprocess.run(
+            [str(audit.BIN / "detect-secrets"), "scan"], cwd=clean, check=True, capture_output=True, text=True
+        ).stdout
+    )
     assert audit.scan_secrets(clean, baseline)
 
     # The shape of an AWS access key id; not a real key.
@@ -39,8 +42,11 @@ def test_a_reviewed_finding_that_moved_passes_and_the_baseline_is_left_alone(tmp
     fake = "password = 'correct-horse-battery-staple-42'\n"  # pragma: allowlist secret
     repo = _repo(tmp_path / "repo", {"app.py": fake})
     baseline = tmp_path / "reviewed.baseline"
-    baseline.write_text(subprocess.run([str(audit.BIN / "detect-secrets"), "scan"], cwd=repo, check=True,
-                                       capture_output=True, text=True).stdout)
+    baseline.write_text(
+        subprocess.run(
+            [str(audit.BIN / "detect-secrets"), "scan"], cwd=repo, check=True, capture_output=True, text=True
+        ).stdout
+    )
     assert json.loads(baseline.read_text())["results"]["app.py"][0]["line_number"] == 1
     reviewed = baseline.read_text()
 

@@ -20,6 +20,7 @@ _spec.loader.exec_module(report)
 
 # -- seeds and ratios --------------------------------------------------------------------------
 
+
 def test_seed_conversions():
     # 10,000,000 / 60 = 166,666.67 per minute; / 3,600 = 2,777.78 per second.
     assert report.seed_in(report.HOURLY, "records/min") == pytest.approx(166_666.6667)
@@ -63,6 +64,7 @@ def test_seed_text_states_the_conversion():
 
 # -- table -------------------------------------------------------------------------------------
 
+
 def test_render_table():
     rows = [
         report.Measure("Producer", 108_383.0, "msgs/s", report.SUSTAINED),
@@ -70,32 +72,62 @@ def test_render_table():
         report.Measure("Latency p99", 2_234.0, "ms"),
         report.Measure("Idle stack memory", None, "", note="skipped: stack | not running"),
     ]
-    assert report.render_table(rows) == "\n".join([
-        "| measure | result | unit | seed figure | ratio |",
-        "|---|---:|---|---|---:|",
-        "| Producer | 108,383 | msgs/s | 500 msgs/s sustained | 217× |",
-        "| Bronze → Silver | 4,900,000 | records/min | 10 M records/hour = 166,667 records/min | 29.4× |",
-        "| Latency p99 | 2,234 | ms | — | — |",
-        "| Idle stack memory | skipped: stack \\| not running |  | — | — |",
-    ])
+    assert report.render_table(rows) == "\n".join(
+        [
+            "| measure | result | unit | seed figure | ratio |",
+            "|---|---:|---|---|---:|",
+            "| Producer | 108,383 | msgs/s | 500 msgs/s sustained | 217× |",
+            "| Bronze → Silver | 4,900,000 | records/min | 10 M records/hour = 166,667 records/min | 29.4× |",
+            "| Latency p99 | 2,234 | ms | — | — |",
+            "| Idle stack memory | skipped: stack \\| not running |  | — | — |",
+        ]
+    )
 
 
 RESULTS = {
-    "producer": {"status": "ok", "result": {"events": 300_000, "prebuilt_msgs_per_s": 108_383.0,
-                                            "live_msgs_per_s": 55_818.0}},
-    "bronze": {"status": "ok", "result": {
-        "messages": 1_000_000, "throughput_msgs_per_s": 64_080.0, "latency_rate_msgs_per_s": 5000.0,
-        "latency_steady": {"p50_ms": 1_110, "p99_ms": 2_234, "max_ms": 2_632, "rows": 300_000}}},
-    "silver": {"status": "ok", "result": {"runs": [{"rows": 10_000_000, "seconds": 122.0,
-                                                    "rows_per_min": 10_000_000 / 122.0 * 60}]}},
+    "producer": {
+        "status": "ok",
+        "result": {"events": 300_000, "prebuilt_msgs_per_s": 108_383.0, "live_msgs_per_s": 55_818.0},
+    },
+    "bronze": {
+        "status": "ok",
+        "result": {
+            "messages": 1_000_000,
+            "throughput_msgs_per_s": 64_080.0,
+            "latency_rate_msgs_per_s": 5000.0,
+            "latency_steady": {"p50_ms": 1_110, "p99_ms": 2_234, "max_ms": 2_632, "rows": 300_000},
+        },
+    },
+    "silver": {
+        "status": "ok",
+        "result": {"runs": [{"rows": 10_000_000, "seconds": 122.0, "rows_per_min": 10_000_000 / 122.0 * 60}]},
+    },
     "emissions": {"status": "failed", "reason": "exit code 1", "result": None},
-    "zorder": {"status": "ok", "result": {
-        "rows": 4_000_000, "appends": 40, "max_file_mib": 2.0, "files_before": 160, "files_after": 48,
-        "files_read_before": 160, "files_read_after": 14, "optimize_seconds": 61.5}},
-    "pipeline": {"status": "ok", "result": {
-        "vessels": 200, "hours": 24.0, "events": 550_000, "total_seconds": 275.0, "peak_rss_mib": 3_100.0,
-        "peak_rss_with_broker_mib": 3_550.0,
-        "stages": [{"name": "simulate → Kafka", "seconds": 25.0}, {"name": "Kafka → Bronze", "seconds": 250.0}]}},
+    "zorder": {
+        "status": "ok",
+        "result": {
+            "rows": 4_000_000,
+            "appends": 40,
+            "max_file_mib": 2.0,
+            "files_before": 160,
+            "files_after": 48,
+            "files_read_before": 160,
+            "files_read_after": 14,
+            "optimize_seconds": 61.5,
+        },
+    },
+    "pipeline": {
+        "status": "ok",
+        "result": {
+            "vessels": 200,
+            "hours": 24.0,
+            "events": 550_000,
+            "total_seconds": 275.0,
+            "peak_rss_mib": 3_100.0,
+            "peak_rss_with_broker_mib": 3_550.0,
+            "stages": [{"name": "simulate → Kafka", "seconds": 25.0}, {"name": "Kafka → Bronze", "seconds": 250.0}],
+        },
+    },
     "stack": {"status": "skipped", "reason": "stack not running"},
 }
 
@@ -134,28 +166,46 @@ def test_a_benchmark_left_out_keeps_a_row():
 
 # -- machine, load and block -------------------------------------------------------------------
 
-MACHINE = {"cpu_model": "AMD EPYC", "arch": "x86_64", "cores": 2, "ram_gib": 23.54, "swap_gib": 0.0,
-           "os": "Debian GNU/Linux 12 (bookworm)", "kernel": "6.1.0", "java": "OpenJDK 17.0.15",
-           "python": "3.11.7", "host": "vm"}
+MACHINE = {
+    "cpu_model": "AMD EPYC",
+    "arch": "x86_64",
+    "cores": 2,
+    "ram_gib": 23.54,
+    "swap_gib": 0.0,
+    "os": "Debian GNU/Linux 12 (bookworm)",
+    "kernel": "6.1.0",
+    "java": "OpenJDK 17.0.15",
+    "python": "3.11.7",
+    "host": "vm",
+}
 
 
 def test_machine_text():
     assert report.machine_text(MACHINE) == (
         "AMD EPYC (x86_64), 2 cores, 23.5 GiB RAM, swap 0.0 GiB, Debian GNU/Linux 12 (bookworm) "
-        "(kernel 6.1.0), OpenJDK 17.0.15, Python 3.11.7; host `vm`")
+        "(kernel 6.1.0), OpenJDK 17.0.15, Python 3.11.7; host `vm`"
+    )
 
 
 def test_idle_means_a_one_minute_load_below_a_quarter_of_the_cores():
     assert report.is_idle(0.49, 2)
     assert not report.is_idle(0.5, 2)
     assert report.load_text([0.2, 0.91, 1.58], 2) == (
-        "Machine idle at the start: load average 0.20, 0.91, 1.58 (1, 5, 15 min) on 2 cores.")
+        "Machine idle at the start: load average 0.20, 0.91, 1.58 (1, 5, 15 min) on 2 cores."
+    )
     assert report.load_text([3.0, 2.0, 1.0], 2).startswith("Machine busy (other work was running")
 
 
 def test_render_block():
-    run = {"scale": "full", "date": "2026-11-28", "machine": MACHINE, "load_before": [0.1, 0.2, 0.3],
-           "wall_seconds": 1_830.0, "results_file": "bench/results/2026-11-28-vm.json", "benchmarks": RESULTS}
+    run = {
+        "scale": "full",
+        "date": "2026-11-28",
+        "machine": MACHINE,
+        "load_before": [0.1, 0.2, 0.3],
+        "wall_seconds": 1_830.0,
+        "results_file": "bench/results/2026-11-28-vm.json",
+        "benchmarks": RESULTS,
+    }
     lines = report.render_block(run).splitlines()
     assert lines[0] == "## All benchmarks (`make bench`, scale full) — 2026-11-28"
     assert lines[2] == f"**Machine**: {report.machine_text(MACHINE)}."
@@ -171,22 +221,29 @@ def test_render_block():
 
 # -- marker replacement ------------------------------------------------------------------------
 
-DOCUMENT = ("# Benchmarks\n\nIntro.\n\n<!-- bench:begin -->\nold table\n<!-- bench:end -->\n\n"
-            "## History\n\nhand-written | table |\n")
+DOCUMENT = (
+    "# Benchmarks\n\nIntro.\n\n<!-- bench:begin -->\nold table\n<!-- bench:end -->\n\n"
+    "## History\n\nhand-written | table |\n"
+)
 
 
 def test_replace_block_keeps_everything_outside_the_markers():
     updated = report.replace_block(DOCUMENT, "## New\n\n| a |\n")
-    assert updated == ("# Benchmarks\n\nIntro.\n\n<!-- bench:begin -->\n## New\n\n| a |\n<!-- bench:end -->\n\n"
-                       "## History\n\nhand-written | table |\n")
+    assert updated == (
+        "# Benchmarks\n\nIntro.\n\n<!-- bench:begin -->\n## New\n\n| a |\n<!-- bench:end -->\n\n"
+        "## History\n\nhand-written | table |\n"
+    )
     assert report.replace_block(updated, "## New\n\n| a |\n") == updated
 
 
-@pytest.mark.parametrize(("document", "message"), [
-    ("no markers\n", "expected exactly one"),
-    ("<!-- bench:begin -->\n<!-- bench:begin -->\n<!-- bench:end -->\n", "expected exactly one"),
-    ("<!-- bench:end -->\nx\n<!-- bench:begin -->\n", "comes before"),
-])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("no markers\n", "expected exactly one"),
+        ("<!-- bench:begin -->\n<!-- bench:begin -->\n<!-- bench:end -->\n", "expected exactly one"),
+        ("<!-- bench:end -->\nx\n<!-- bench:begin -->\n", "comes before"),
+    ],
+)
 def test_replace_block_refuses_missing_repeated_or_reversed_markers(document, message):
     with pytest.raises(ValueError, match=message):
         report.replace_block(document, "new")

@@ -6,46 +6,65 @@ from datetime import datetime
 import pytest
 from pyspark.sql import types as T
 
-from maritime_streaming.bronze import bronze_frame, progress_record, spark_kafka_options, table_name
+from maritime_streaming.bronze import bronze_frame, progress_record, spark_kafka_options
 from maritimeiq.config import load_config
 
 
-def test_table_names_follow_topics():
-    assert table_name("maritime.ais.data") == "maritime_ais_data"
-    assert table_name("maritime.ais.data.dlq") == "maritime_ais_data_dlq"
-
-
 def test_kafka_security_settings_reach_the_java_client():
-    config = load_config(environ={
-        "MARITIME__KAFKA__CLIENT__SECURITY_PROTOCOL": "SASL_SSL",
-        "MARITIME__KAFKA__CLIENT__SASL_MECHANISM": "SCRAM-SHA-512",
-        "MARITIME__KAFKA__CLIENT__SASL_USERNAME": "bronze",
-        "MARITIME__KAFKA__CLIENT__SASL_PASSWORD": "s3cret",
-        "MARITIME__KAFKA__CLIENT__SSL_CA_LOCATION": "/etc/kafka/ca.pem",
-    })
+    config = load_config(
+        environ={
+            "MARITIME__KAFKA__CLIENT__SECURITY_PROTOCOL": "SASL_SSL",
+            "MARITIME__KAFKA__CLIENT__SASL_MECHANISM": "SCRAM-SHA-512",
+            "MARITIME__KAFKA__CLIENT__SASL_USERNAME": "bronze",
+            "MARITIME__KAFKA__CLIENT__SASL_PASSWORD": "s3cret",
+            "MARITIME__KAFKA__CLIENT__SSL_CA_LOCATION": "/etc/kafka/ca.pem",
+        }
+    )
     options = spark_kafka_options(config.kafka)
     assert options == {
         "kafka.bootstrap.servers": "127.0.0.1:9092",
         "kafka.security.protocol": "SASL_SSL",
         "kafka.sasl.mechanism": "SCRAM-SHA-512",
-        "kafka.sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required '
-                                  'username="bronze" password="s3cret";',
+        "kafka.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        'username="bronze" password="s3cret";',
         "kafka.ssl.truststore.type": "PEM",
         "kafka.ssl.truststore.location": "/etc/kafka/ca.pem",
     }
 
 
 def test_bronze_rows_keep_the_kafka_record_whole(spark):
-    kafka_schema = T.StructType([
-        T.StructField("key", T.BinaryType()), T.StructField("value", T.BinaryType()),
-        T.StructField("topic", T.StringType()), T.StructField("partition", T.IntegerType()),
-        T.StructField("offset", T.LongType()), T.StructField("timestamp", T.TimestampType()),
-        T.StructField("timestampType", T.IntegerType()),
-        T.StructField("headers", T.ArrayType(T.StructType([T.StructField("key", T.StringType()),
-                                                           T.StructField("value", T.BinaryType())]))),
-    ])
-    raw = spark.createDataFrame([(None, bytearray(b"\xff\x00"), "maritime.alerts", 3, 42,
-                                  datetime(2026, 11, 1, 12), 0, [("source", bytearray(b"sim"))])], kafka_schema)
+    kafka_schema = T.StructType(
+        [
+            T.StructField("key", T.BinaryType()),
+            T.StructField("value", T.BinaryType()),
+            T.StructField("topic", T.StringType()),
+            T.StructField("partition", T.IntegerType()),
+            T.StructField("offset", T.LongType()),
+            T.StructField("timestamp", T.TimestampType()),
+            T.StructField("timestampType", T.IntegerType()),
+            T.StructField(
+                "headers",
+                T.ArrayType(
+                    T.StructType([T.StructField("key", T.StringType()), T.StructField("value", T.BinaryType())])
+                ),
+            ),
+        ]
+    )
+    raw = spark.createDataFrame(
+        [
+            (
+                None,
+                bytearray(b"\xff\x00"),
+                "maritime.alerts",
+                3,
+                42,
+                datetime(2026, 11, 1, 12),
+                0,
+                [("source", bytearray(b"sim"))],
+            )
+        ],
+        kafka_schema,
+    )
     (row,) = bronze_frame(raw).collect()
     assert row.key is None and bytes(row.value) == b"\xff\x00"
     assert (row.topic, row.partition, row.offset) == ("maritime.alerts", 3, 42)
@@ -56,13 +75,18 @@ def test_bronze_rows_keep_the_kafka_record_whole(spark):
 
 def test_progress_record_reports_lag_per_partition():
     progress = {
-        "name": "bronze-maritime.ais.data", "batchId": 7, "numInputRows": 1500,
-        "inputRowsPerSecond": 1234.56, "processedRowsPerSecond": 2345.67,
+        "name": "bronze-maritime.ais.data",
+        "batchId": 7,
+        "numInputRows": 1500,
+        "inputRowsPerSecond": 1234.56,
+        "processedRowsPerSecond": 2345.67,
         "durationMs": {"triggerExecution": 640},
-        "sources": [{
-            "endOffset": json.dumps({"maritime.ais.data": {"0": 1000, "1": 500}}),
-            "latestOffset": json.dumps({"maritime.ais.data": {"0": 1200, "1": 500}}),
-        }],
+        "sources": [
+            {
+                "endOffset": json.dumps({"maritime.ais.data": {"0": 1000, "1": 500}}),
+                "latestOffset": json.dumps({"maritime.ais.data": {"0": 1200, "1": 500}}),
+            }
+        ],
     }
     record = progress_record(progress)
     assert record["rows"] == 1500 and record["batch_duration_ms"] == 640

@@ -17,35 +17,35 @@ Z = {2023: 5, 2024: 7, 2025: 9, 2026: 11, 2027: 13.625, 2028: 16.25, 2029: 18.87
 @pytest.mark.parametrize(
     ("category", "capacity", "year", "expected"),
     [
-        ("bulk_carrier", 50_000, 2026, (1 - 11 / 100) * 4745 * 50_000 ** -0.622),
-        ("bulk_carrier", 278_999, 2024, (1 - 7 / 100) * 4745 * 278_999 ** -0.622),
+        ("bulk_carrier", 50_000, 2026, (1 - 11 / 100) * 4745 * 50_000**-0.622),
+        ("bulk_carrier", 278_999, 2024, (1 - 7 / 100) * 4745 * 278_999**-0.622),
         # At and above 279,000 DWT the reference line uses 279,000.
-        ("bulk_carrier", 279_000, 2024, (1 - 7 / 100) * 4745 * 279_000 ** -0.622),
-        ("bulk_carrier", 400_000, 2024, (1 - 7 / 100) * 4745 * 279_000 ** -0.622),
-        ("gas_carrier", 64_999, 2025, (1 - 9 / 100) * 8104 * 64_999 ** -0.639),
-        ("gas_carrier", 65_000, 2025, (1 - 9 / 100) * 14405e7 * 65_000 ** -2.071),
-        ("gas_carrier", 84_000, 2030, (1 - 21.5 / 100) * 14405e7 * 84_000 ** -2.071),
+        ("bulk_carrier", 279_000, 2024, (1 - 7 / 100) * 4745 * 279_000**-0.622),
+        ("bulk_carrier", 400_000, 2024, (1 - 7 / 100) * 4745 * 279_000**-0.622),
+        ("gas_carrier", 64_999, 2025, (1 - 9 / 100) * 8104 * 64_999**-0.639),
+        ("gas_carrier", 65_000, 2025, (1 - 9 / 100) * 14405e7 * 65_000**-2.071),
+        ("gas_carrier", 84_000, 2030, (1 - 21.5 / 100) * 14405e7 * 84_000**-2.071),
         ("lng_carrier", 174_000, 2027, (1 - 13.625 / 100) * 9.827),
         ("lng_carrier", 100_000, 2027, (1 - 13.625 / 100) * 9.827),
-        ("lng_carrier", 99_999, 2027, (1 - 13.625 / 100) * 14479e10 * 99_999 ** -2.673),
-        ("lng_carrier", 65_000, 2027, (1 - 13.625 / 100) * 14479e10 * 65_000 ** -2.673),
+        ("lng_carrier", 99_999, 2027, (1 - 13.625 / 100) * 14479e10 * 99_999**-2.673),
+        ("lng_carrier", 65_000, 2027, (1 - 13.625 / 100) * 14479e10 * 65_000**-2.673),
         # Below 65,000 DWT: capacity 65,000 with the a printed for that row.
-        ("lng_carrier", 40_000, 2027, (1 - 13.625 / 100) * 14779e10 * 65_000 ** -2.673),
-        ("ro_ro_cargo_ship_vehicle_carrier", 70_000, 2028, (1 - 16.25 / 100) * 3627 * 57_700 ** -0.590),
-        ("ro_ro_cargo_ship_vehicle_carrier", 57_700, 2028, (1 - 16.25 / 100) * 3627 * 57_700 ** -0.590),
-        ("ro_ro_cargo_ship_vehicle_carrier", 45_000, 2028, (1 - 16.25 / 100) * 3627 * 45_000 ** -0.590),
-        ("ro_ro_cargo_ship_vehicle_carrier", 30_000, 2028, (1 - 16.25 / 100) * 3627 * 30_000 ** -0.590),
-        ("ro_ro_cargo_ship_vehicle_carrier", 29_999, 2028, (1 - 16.25 / 100) * 330 * 29_999 ** -0.329),
-        ("container_ship", 120_000, 2023, (1 - 5 / 100) * 1984 * 120_000 ** -0.489),
-        ("tanker", 80_000, 2029, (1 - 18.875 / 100) * 5247 * 80_000 ** -0.610),
-        ("cruise_passenger_ship", 90_000, 2026, (1 - 11 / 100) * 930 * 90_000 ** -0.383),
-        ("general_cargo_ship", 20_000, 2026, (1 - 11 / 100) * 31948 * 20_000 ** -0.792),
-        ("general_cargo_ship", 8_000, 2026, (1 - 11 / 100) * 588 * 8_000 ** -0.3885),
-        ("refrigerated_cargo_carrier", 12_000, 2026, (1 - 11 / 100) * 4600 * 12_000 ** -0.557),
-        ("combination_carrier", 70_000, 2026, (1 - 11 / 100) * 5119 * 70_000 ** -0.622),
-        ("ro_ro_cargo_ship", 25_000, 2026, (1 - 11 / 100) * 1967 * 25_000 ** -0.485),
-        ("ro_ro_passenger_ship", 30_000, 2026, (1 - 11 / 100) * 2023 * 30_000 ** -0.460),
-        ("ro_ro_passenger_ship_high_speed_craft", 6_000, 2026, (1 - 11 / 100) * 4196 * 6_000 ** -0.460),
+        ("lng_carrier", 40_000, 2027, (1 - 13.625 / 100) * 14779e10 * 65_000**-2.673),
+        ("ro_ro_cargo_ship_vehicle_carrier", 70_000, 2028, (1 - 16.25 / 100) * 3627 * 57_700**-0.590),
+        ("ro_ro_cargo_ship_vehicle_carrier", 57_700, 2028, (1 - 16.25 / 100) * 3627 * 57_700**-0.590),
+        ("ro_ro_cargo_ship_vehicle_carrier", 45_000, 2028, (1 - 16.25 / 100) * 3627 * 45_000**-0.590),
+        ("ro_ro_cargo_ship_vehicle_carrier", 30_000, 2028, (1 - 16.25 / 100) * 3627 * 30_000**-0.590),
+        ("ro_ro_cargo_ship_vehicle_carrier", 29_999, 2028, (1 - 16.25 / 100) * 330 * 29_999**-0.329),
+        ("container_ship", 120_000, 2023, (1 - 5 / 100) * 1984 * 120_000**-0.489),
+        ("tanker", 80_000, 2029, (1 - 18.875 / 100) * 5247 * 80_000**-0.610),
+        ("cruise_passenger_ship", 90_000, 2026, (1 - 11 / 100) * 930 * 90_000**-0.383),
+        ("general_cargo_ship", 20_000, 2026, (1 - 11 / 100) * 31948 * 20_000**-0.792),
+        ("general_cargo_ship", 8_000, 2026, (1 - 11 / 100) * 588 * 8_000**-0.3885),
+        ("refrigerated_cargo_carrier", 12_000, 2026, (1 - 11 / 100) * 4600 * 12_000**-0.557),
+        ("combination_carrier", 70_000, 2026, (1 - 11 / 100) * 5119 * 70_000**-0.622),
+        ("ro_ro_cargo_ship", 25_000, 2026, (1 - 11 / 100) * 1967 * 25_000**-0.485),
+        ("ro_ro_passenger_ship", 30_000, 2026, (1 - 11 / 100) * 2023 * 30_000**-0.460),
+        ("ro_ro_passenger_ship_high_speed_craft", 6_000, 2026, (1 - 11 / 100) * 4196 * 6_000**-0.460),
     ],
 )
 def test_required_cii_by_hand(category, capacity, year, expected):
@@ -59,8 +59,7 @@ def test_worked_example_from_domain_reference():
     required = cii.required_cii("bulk_carrier", 50_000, 2026)
     assert cii.reference_cii("bulk_carrier", 50_000) == pytest.approx(5.6686, abs=1e-4)
     assert required == pytest.approx(5.0451, abs=1e-4)
-    assert cii.boundaries(required, "bulk_carrier", 50_000) == pytest.approx(
-        (4.3388, 4.7424, 5.3478, 5.9532), abs=1e-4)
+    assert cii.boundaries(required, "bulk_carrier", 50_000) == pytest.approx((4.3388, 4.7424, 5.3478, 5.9532), abs=1e-4)
     attained = cii.attained_cii(co2, 50_000, 60_000)
     assert attained == pytest.approx(16_852.4e6 / (50_000 * 60_000)) and attained == pytest.approx(5.6175, abs=1e-4)
     assert cii.rating(attained, required, "bulk_carrier", 50_000) == "D"
@@ -91,7 +90,7 @@ def test_rating_at_and_either_side_of_each_boundary(category, capacity, exp_d):
     for below, above, factor in zip("ABCD", "BCDE", exp_d):
         boundary = required * factor
         assert cii.rating(boundary * (1 - 1e-9), required, category, capacity) == below
-        assert cii.rating(boundary, required, category, capacity) == above   # the boundary belongs to the worse grade
+        assert cii.rating(boundary, required, category, capacity) == above  # the boundary belongs to the worse grade
         assert cii.rating(boundary * (1 + 1e-9), required, category, capacity) == above
 
 
@@ -108,14 +107,14 @@ ANNUAL, YTD = "annual", "year_to_date"
 @pytest.mark.parametrize(
     ("history", "expected"),
     [
-        ({2026: ("E", YTD)}, False),                                        # a year-to-date E is provisional
-        ({2026: ("E", ANNUAL)}, True),                                      # an annual E
+        ({2026: ("E", YTD)}, False),  # a year-to-date E is provisional
+        ({2026: ("E", ANNUAL)}, True),  # an annual E
         ({2024: ("A", ANNUAL), 2025: ("B", ANNUAL), 2026: ("E", ANNUAL)}, True),
-        ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, True),   # D three years running
-        ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", YTD)}, False),     # the third D not final yet
-        ({2024: ("D", ANNUAL), 2025: ("D", YTD), 2026: ("D", ANNUAL)}, False),     # 2025 never closed
+        ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, True),  # D three years running
+        ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", YTD)}, False),  # the third D not final yet
+        ({2024: ("D", ANNUAL), 2025: ("D", YTD), 2026: ("D", ANNUAL)}, False),  # 2025 never closed
         ({2024: ("D", ANNUAL), 2025: ("C", ANNUAL), 2026: ("D", ANNUAL)}, False),
-        ({2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, False),                # D twice is not yet a plan
+        ({2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, False),  # D twice is not yet a plan
         ({2023: ("D", ANNUAL), 2024: ("D", ANNUAL), 2026: ("D", ANNUAL)}, False),  # not consecutive
         ({2024: ("D", ANNUAL), 2025: ("D", ANNUAL), 2026: ("C", ANNUAL)}, False),
         ({2024: ("E", ANNUAL), 2025: ("D", ANNUAL), 2026: ("D", ANNUAL)}, False),  # an earlier E is not a D
@@ -146,7 +145,7 @@ def test_corrective_action_plan_rejects_an_unknown_period():
 )
 def test_reference_line_either_side_of_each_threshold(category, below, at, line_below, line_at):
     for capacity, (a, c, used) in ((below, line_below), (at, line_at)):
-        assert cii.reference_cii(category, capacity) == pytest.approx(a * used ** -c, rel=1e-12)
+        assert cii.reference_cii(category, capacity) == pytest.approx(a * used**-c, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -166,15 +165,26 @@ def test_rating_vector_either_side_of_each_band(category, below, at, exp_d_below
 def test_size_bands_cover_every_capacity_once():
     # The Spark job joins on the bands: a gap would leave a ship unrated, an overlap would duplicate it.
     for category in cii.CAPACITY_UNIT:
-        bands = sorted((line.min_capacity, line.max_capacity) for line in cii.REFERENCE_LINES
-                       if line.ship_category == category)
+        bands = sorted(
+            (line.min_capacity, line.max_capacity) for line in cii.REFERENCE_LINES if line.ship_category == category
+        )
         assert bands[0][0] == 0 and bands[-1][1] is None, category
         assert all(upper == lower for (_, upper), (lower, _) in zip(bands, bands[1:])), category
 
 
 def test_co2_factors_and_unknown_fuel():
-    factors = {"HFO": 3.114, "LFO": 3.151, "MDO": 3.206, "MGO": 3.206, "LNG": 2.750, "LPG_P": 3.000,
-               "LPG_B": 3.030, "ETHANE": 2.927, "METHANOL": 1.375, "ETHANOL": 1.913}
+    factors = {
+        "HFO": 3.114,
+        "LFO": 3.151,
+        "MDO": 3.206,
+        "MGO": 3.206,
+        "LNG": 2.750,
+        "LPG_P": 3.000,
+        "LPG_B": 3.030,
+        "ETHANE": 2.927,
+        "METHANOL": 1.375,
+        "ETHANOL": 1.913,
+    }
     assert {fuel: cii.co2_t(fuel, 1.0) for fuel in factors} == pytest.approx(factors)
     with pytest.raises(ValueError, match="unknown fuel"):
         cii.co2_t("BUNKER_X", 1.0)

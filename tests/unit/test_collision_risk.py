@@ -8,11 +8,14 @@ import pytest
 from pyspark.testing import assertDataFrameEqual
 
 from maritime_jobs.collision_risk import encounters, publish, run, transform
+from maritimeiq import catalog
 from maritimeiq.cpa import Fix, approach, dead_reckon
 from maritimeiq.events import validate
 
-SILVER = ("mmsi string, event_time timestamp, event_date date, mmsi_class string, latitude double, "
-          "longitude double, sog_kn double, cog_deg double, partition int, offset long")
+SILVER = (
+    "mmsi string, event_time timestamp, event_date date, mmsi_class string, latitude double, "
+    "longitude double, sog_kn double, cog_deg double, partition int, offset long"
+)
 T0 = datetime(2026, 11, 1, 12, 0)
 S = timedelta(seconds=1)
 
@@ -23,16 +26,19 @@ B0 = ("219000002", T0 + 10 * S, Fix(0.02, 3.0, 10.0, 180.0))
 A1 = ("219000001", T0 + 90 * S, dead_reckon(A0[2], 1 / 60))
 B1 = ("219000002", T0 + 90 * S, dead_reckon(B0[2], 80 / 3600))
 FIXES = [
-    ("219000001", T0 + 5 * S, Fix(-0.021, 3.0, 10.0, 0.0)),   # older fix of the same minute: ignored
-    A0, B0, A1, B1,
-    ("219000003", T0 + 30 * S, Fix(0.0, 3.4, 12.0, 90.0)),    # 21 nm from 219000004: never paired
+    ("219000001", T0 + 5 * S, Fix(-0.021, 3.0, 10.0, 0.0)),  # older fix of the same minute: ignored
+    A0,
+    B0,
+    A1,
+    B1,
+    ("219000003", T0 + 30 * S, Fix(0.0, 3.4, 12.0, 90.0)),  # 21 nm from 219000004: never paired
     ("219000004", T0 + 30 * S, Fix(0.35, 3.4, 12.0, 270.0)),
-    ("219000005", T0 + 30 * S, Fix(0.5, 3.0, 10.0, 90.0)),    # 3 nm abeam, same course and speed
+    ("219000005", T0 + 30 * S, Fix(0.5, 3.0, 10.0, 90.0)),  # 3 nm abeam, same course and speed
     ("219000006", T0 + 30 * S, Fix(0.5, 3.05, 10.0, 90.0)),
     ("219000007", T0 + 30 * S, Fix(-17.0, 179.99, 12.0, 270.0)),  # across the antimeridian, opening
     ("219000008", T0 + 30 * S, Fix(-17.0, -179.99, 12.0, 90.0)),
-    ("992190001", T0 + 30 * S, Fix(0.0, 3.0, 0.0, 0.0)),      # aid to navigation: not a ship
-    ("219000009", T0 + 30 * S, Fix(0.0, 3.001, 5.0, None)),   # no COG: no relative motion known
+    ("992190001", T0 + 30 * S, Fix(0.0, 3.0, 0.0, 0.0)),  # aid to navigation: not a ship
+    ("219000009", T0 + 30 * S, Fix(0.0, 3.001, 5.0, None)),  # no COG: no relative motion known
 ]
 
 
@@ -41,8 +47,12 @@ def silver(spark, fixes=FIXES):
         return "aid_to_navigation" if mmsi.startswith("99") else "ship"
 
     return spark.createDataFrame(
-        [(m, t, t.date(), mmsi_class(m), f.latitude, f.longitude, f.sog_kn, f.cog_deg, 0, i)
-         for i, (m, t, f) in enumerate(fixes)], SILVER)
+        [
+            (m, t, t.date(), mmsi_class(m), f.latitude, f.longitude, f.sog_kn, f.cog_deg, 0, i)
+            for i, (m, t, f) in enumerate(fixes)
+        ],
+        SILVER,
+    )
 
 
 def expected_approach(own, target):
@@ -64,8 +74,12 @@ def test_pairs_in_range_with_cpa_of_the_pure_model(spark):
     expected = {
         ("219000001", "219000002", minute): expected_approach(A0, B0),
         ("219000001", "219000002", next_minute): expected_approach(A1, B1),
-        ("219000005", "219000006", minute): approach(fix["219000005", T0 + 30 * S][2], fix["219000006", T0 + 30 * S][2]),
-        ("219000007", "219000008", minute): approach(fix["219000007", T0 + 30 * S][2], fix["219000008", T0 + 30 * S][2]),
+        ("219000005", "219000006", minute): approach(
+            fix["219000005", T0 + 30 * S][2], fix["219000006", T0 + 30 * S][2]
+        ),
+        ("219000007", "219000008", minute): approach(
+            fix["219000007", T0 + 30 * S][2], fix["219000008", T0 + 30 * S][2]
+        ),
     }
     assert set(found) == set(expected)
     for key, want in expected.items():
@@ -105,12 +119,13 @@ class RecordingProducer:
 
 
 def test_rerun_is_idempotent_and_publishes_the_same_alert(spark, tmp_path):
-    source, gold = str(tmp_path / "silver"), str(tmp_path / "alerts")
-    silver(spark).write.format("delta").partitionBy("event_date").save(source)
+    lake = str(tmp_path)
+    gold = catalog.GOLD_COLLISION_ALERTS.path(lake)
+    silver(spark).write.format("delta").partitionBy("event_date").save(catalog.SILVER_AIS_POSITIONS.path(lake))
     first, second = RecordingProducer(), RecordingProducer()
-    assert run(spark, source, gold, T0, T0 + timedelta(minutes=15), producer=first) == (2, 1)
+    assert run(spark, lake, T0, T0 + timedelta(minutes=15), producer=first) == (2, 1)
     before = spark.read.format("delta").load(gold).collect()
-    assert run(spark, source, gold, T0, T0 + timedelta(minutes=15), producer=second) == (2, 1)
+    assert run(spark, lake, T0, T0 + timedelta(minutes=15), producer=second) == (2, 1)
     assertDataFrameEqual(spark.read.format("delta").load(gold), before)
     assert first.flushed and first.sent == second.sent
     ((topic, key, event),) = first.sent
@@ -124,8 +139,21 @@ def test_publish_reports_failed_deliveries():
         def produce(self, topic, key, value, on_delivery):
             on_delivery("broker down", type("Msg", (), {"key": lambda self: key})())
 
-    row = type("Row", (), dict(alert_id="x" * 32, bucket_time=T0, mmsi_a="219000001", mmsi_b="219000002",
-                               dcpa_nm=0.1, tcpa_min=5.0, cpa_time=T0, range_nm=1.0, latitude_a=0.0,
-                               longitude_a=0.0))()
+    row = type(
+        "Row",
+        (),
+        dict(
+            alert_id="x" * 32,
+            bucket_time=T0,
+            mmsi_a="219000001",
+            mmsi_b="219000002",
+            dcpa_nm=0.1,
+            tcpa_min=5.0,
+            cpa_time=T0,
+            range_nm=1.0,
+            latitude_a=0.0,
+            longitude_a=0.0,
+        ),
+    )()
     with pytest.raises(RuntimeError, match="1 of 1 alerts not delivered"):
         publish([row], FailingProducer(), "maritime.alerts")

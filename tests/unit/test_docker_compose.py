@@ -21,8 +21,14 @@ from maritimeiq.config import PROJECT_ROOT
 BASE = PROJECT_ROOT / "docker-compose.yaml"
 SCALE = PROJECT_ROOT / "docker-compose.scale.yaml"
 IMAGE_ROOT = "/opt/maritimeiq"  # the Dockerfile's WORKDIR, where PROJECT_ROOT is in the image
-SECRETS = ("POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY",
-           "AIRFLOW_ADMIN_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+SECRETS = (
+    "POSTGRES_PASSWORD",
+    "AIRFLOW_JWT_SECRET",
+    "AIRFLOW_API_SECRET_KEY",
+    "AIRFLOW_FERNET_KEY",
+    "AIRFLOW_ADMIN_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+)
 SPARK_DRIVERS = ("bronze-worker", "airflow-scheduler")
 
 
@@ -37,17 +43,31 @@ def scale():
 
 
 def test_platform_services_are_declared(compose):
-    assert {"kafka", "postgres", "airflow-init", "airflow-api-server", "airflow-scheduler",
-            "airflow-dag-processor", "airflow-triggerer", "mlflow", "spark-master", "spark-worker",
-            "bronze-worker", "prometheus", "grafana"} <= set(compose["services"])
+    assert {
+        "kafka",
+        "postgres",
+        "airflow-init",
+        "airflow-api-server",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "mlflow",
+        "spark-master",
+        "spark-worker",
+        "bronze-worker",
+        "prometheus",
+        "grafana",
+    } <= set(compose["services"])
 
 
 @pytest.mark.parametrize("path", [BASE, SCALE], ids=["base", "scale"])
 def test_every_dependency_waits_on_a_condition_backed_by_a_healthcheck(compose, path):
     declared = yaml.safe_load(path.read_text())["services"]
     # A dependency's healthcheck may come from either file of base + overlay.
-    merged = {**compose["services"], **{name: compose["services"].get(name, {}) | service
-                                        for name, service in declared.items()}}
+    merged = {
+        **compose["services"],
+        **{name: compose["services"].get(name, {}) | service for name, service in declared.items()},
+    }
     for name, service in declared.items():
         for dependency, rule in service.get("depends_on", {}).items():
             assert dependency in merged, f"{name} depends on unknown {dependency}"
@@ -58,9 +78,12 @@ def test_every_dependency_waits_on_a_condition_backed_by_a_healthcheck(compose, 
 
 
 def test_every_long_running_service_has_a_healthcheck(compose, scale):
-    one_shot = {dependency for service in compose["services"].values()
-                for dependency, rule in service.get("depends_on", {}).items()
-                if rule["condition"] == "service_completed_successfully"}
+    one_shot = {
+        dependency
+        for service in compose["services"].values()
+        for dependency, rule in service.get("depends_on", {}).items()
+        if rule["condition"] == "service_completed_successfully"
+    }
     assert one_shot == {"kafka-topics", "airflow-init"}
     added_by_overlay = {name: s for name, s in scale["services"].items() if name not in compose["services"]}
     assert set(added_by_overlay) == {"kafka-2", "kafka-3", "redis", "airflow-worker"}
@@ -72,8 +95,13 @@ def test_every_long_running_service_has_a_healthcheck(compose, scale):
 def test_no_secret_is_written_into_the_file():
     for path in (BASE, SCALE):
         text = path.read_text()
-        for key in ("POSTGRES_PASSWORD", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET",
-                    "AIRFLOW__API__SECRET_KEY", "GF_SECURITY_ADMIN_PASSWORD"):
+        for key in (
+            "POSTGRES_PASSWORD",
+            "AIRFLOW__CORE__FERNET_KEY",
+            "AIRFLOW__API_AUTH__JWT_SECRET",
+            "AIRFLOW__API__SECRET_KEY",
+            "GF_SECURITY_ADMIN_PASSWORD",
+        ):
             for value in re.findall(rf"{key}: (.+)", text):
                 assert value.startswith("${"), f"{path.name}: {key} must come from the environment, found {value}"
         credentials = re.findall(r"postgresql\S*?://([^@\n]+)@", text)
@@ -81,6 +109,21 @@ def test_no_secret_is_written_into_the_file():
         for userinfo in credentials:
             assert userinfo.startswith("airflow:${POSTGRES_PASSWORD:?"), f"{path.name}: password in {userinfo}"
     assert "${AIRFLOW_ADMIN_PASSWORD:?" in BASE.read_text()
+
+
+def test_airflow_masks_secrets_with_the_runtime_library_s_adapter(compose):
+    """Airflow imports the adapter by name in every container: it must live in the runtime
+    library the image installs, and mask the percent-encoded forms Connection URIs carry."""
+    import importlib
+
+    from maritimeiq.secret_masking import url_encoded_forms
+
+    module, _, name = compose["x-airflow-common"]["environment"]["AIRFLOW__LOGGING__SECRET_MASK_ADAPTER"].rpartition(
+        "."
+    )
+    assert module.startswith("maritimeiq.")
+    assert getattr(importlib.import_module(module), name) is url_encoded_forms
+    assert url_encoded_forms("p@ss word/") == ["p%40ss%20word%2F", "p%40ss+word%2F"]
 
 
 def test_airflow_and_mlflow_use_separate_databases(compose):
@@ -175,8 +218,14 @@ def test_scale_overlay_runs_airflow_on_celery(scale):
     locked = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
     assert any(line.startswith("apache-airflow-providers-celery==") for line in locked)
     services = scale["services"]
-    for name in ("airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
-                 "airflow-triggerer", "airflow-worker"):
+    for name in (
+        "airflow-init",
+        "airflow-api-server",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",
+    ):
         assert services[name]["image"] == "maritimeiq:latest", name
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
     worker = services["airflow-worker"]
@@ -187,6 +236,7 @@ def test_scale_overlay_runs_airflow_on_celery(scale):
 
 
 # -- docker compose config, where the compose plugin is installed ----------------------------
+
 
 def _compose_available() -> bool:
     if shutil.which("docker") is None:
@@ -204,8 +254,9 @@ def _compose_config(files, tmp_path, secrets: bool):
     for path in files:
         command += ["-f", str(path)]
     environment = {key: value for key, value in os.environ.items() if key not in SECRETS}
-    return subprocess.run([*command, "config", "--format", "json"], capture_output=True, text=True,
-                          env=environment, timeout=60)
+    return subprocess.run(
+        [*command, "config", "--format", "json"], capture_output=True, text=True, env=environment, timeout=60
+    )
 
 
 @needs_compose
@@ -240,5 +291,6 @@ def test_compose_config_merges_the_scale_overlay(tmp_path):
     assert {v["target"] for v in worker["volumes"]} == {"/data", "/opt/airflow"}
     assert worker["environment"]["MARITIME__SPARK__MASTER"] == "spark://spark-master:7077"
     assert services["bronze-worker"]["environment"]["MARITIME__KAFKA__BOOTSTRAP_SERVERS"] == (
-        "kafka:9092,kafka-2:9092,kafka-3:9092")
+        "kafka:9092,kafka-2:9092,kafka-3:9092"
+    )
     assert services["spark-worker"]["deploy"]["replicas"] == 2

@@ -12,26 +12,36 @@ HISTORY = "mmsi string, valid_from timestamp, ship_category string, ship_type lo
 
 
 def test_kpis_per_ship_type_by_hand(spark):
-    metrics = spark.createDataFrame([
-        ("219000001", 100, 120.0, 10.0),   # bulk carrier
-        ("219000002", 50, 30.0, 2.0),      # bulk carrier
-        ("338000003", 20, 8.0, 1.0),       # AIS type 37: pleasure craft
-        ("257000004", 10, 0.0, 0.0),       # type changes after the day ends: still a tanker (84)
-        ("563000005", 5, 1.0, 0.5),        # no static data
-    ], METRICS)
-    history = spark.createDataFrame([
-        ("219000001", datetime(2026, 10, 30), "bulk_carrier", 70),
-        ("219000002", datetime(2026, 10, 31), None, 70),
-        ("219000002", datetime(2026, 11, 1, 6), "bulk_carrier", 70),  # in force at the end of the day
-        ("338000003", datetime(2026, 11, 1), None, 37),
-        ("257000004", datetime(2026, 10, 1), None, 84),
-        ("257000004", datetime(2026, 11, 2, 0, 30), None, 52),
-    ], HISTORY)
-    quarantine = spark.createDataFrame([
-        ("219000001", datetime(2026, 11, 1, 3)), ("219000001", datetime(2026, 11, 1, 4)),
-        ("338000003", datetime(2026, 10, 31, 23)),          # another day: not counted
-        ("999000000", datetime(2026, 11, 1, 5)),            # unknown vessel, no position kept
-    ], "mmsi string, event_time timestamp")
+    metrics = spark.createDataFrame(
+        [
+            ("219000001", 100, 120.0, 10.0),  # bulk carrier
+            ("219000002", 50, 30.0, 2.0),  # bulk carrier
+            ("338000003", 20, 8.0, 1.0),  # AIS type 37: pleasure craft
+            ("257000004", 10, 0.0, 0.0),  # type changes after the day ends: still a tanker (84)
+            ("563000005", 5, 1.0, 0.5),  # no static data
+        ],
+        METRICS,
+    )
+    history = spark.createDataFrame(
+        [
+            ("219000001", datetime(2026, 10, 30), "bulk_carrier", 70),
+            ("219000002", datetime(2026, 10, 31), None, 70),
+            ("219000002", datetime(2026, 11, 1, 6), "bulk_carrier", 70),  # in force at the end of the day
+            ("338000003", datetime(2026, 11, 1), None, 37),
+            ("257000004", datetime(2026, 10, 1), None, 84),
+            ("257000004", datetime(2026, 11, 2, 0, 30), None, 52),
+        ],
+        HISTORY,
+    )
+    quarantine = spark.createDataFrame(
+        [
+            ("219000001", datetime(2026, 11, 1, 3)),
+            ("219000001", datetime(2026, 11, 1, 4)),
+            ("338000003", datetime(2026, 10, 31, 23)),  # another day: not counted
+            ("999000000", datetime(2026, 11, 1, 5)),  # unknown vessel, no position kept
+        ],
+        "mmsi string, event_time timestamp",
+    )
     rows = {r.ship_type_group: r for r in transform(metrics, history, quarantine, DAY).collect()}
 
     assert set(rows) == {"bulk_carrier", "pleasure_craft", "tanker", "unknown"}

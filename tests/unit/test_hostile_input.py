@@ -12,9 +12,9 @@ import csv
 import io
 import json
 import tempfile
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -28,16 +28,26 @@ from maritime_streaming.rejects import Reject
 from maritime_streaming.sources import csv_file, nmea_file
 from maritimeiq.events import make_event, validate
 
-RECEIVED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 REASONS = {value for name, value in vars(rejects).items() if name.isupper() and isinstance(value, str)}
-SQL = ["'; DROP TABLE silver.ais_positions; --", "1 OR 1=1", "\"; DELETE FROM ais_positions WHERE ''='",
-       "Robert'); DROP TABLE students;--", "${jndi:ldap://127.0.0.1/a}", "$(rm -rf /)", "{{7*7}}"]
+SQL = [
+    "'; DROP TABLE silver.ais_positions; --",
+    "1 OR 1=1",
+    "\"; DELETE FROM ais_positions WHERE ''='",
+    "Robert'); DROP TABLE students;--",
+    "${jndi:ldap://127.0.0.1/a}",
+    "$(rm -rf /)",
+    "{{7*7}}",
+]
 NOT_FINITE_TEXT = ["NaN", "nan", "Infinity", "-Infinity", "inf", "-inf", "1e400", "-1e400"]
 MEGABYTE = 1_000_000
 
-FUZZ = settings(deadline=None, database=None, max_examples=120,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.large_base_example])
+FUZZ = settings(
+    deadline=None,
+    database=None,
+    max_examples=120,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
 
 
 # -- NMEA ---------------------------------------------------------------------------------
@@ -53,25 +63,50 @@ def framed(fields: list[str], start: str = "!", good_checksum: bool = True) -> s
 
 
 def split_sentence(sentence: str) -> list[str]:
-    return sentence[1:sentence.rindex("*")].split(",")
+    return sentence[1 : sentence.rindex("*")].split(",")
 
 
 ais_data = st.fixed_dictionaries(
     {"msg_type": st.sampled_from([1, 2, 3, 4, 5, 18, 19, 21, 24, 27]), "mmsi": st.integers(0, 999_999_999)},
-    optional={"lat": st.floats(-90, 90), "lon": st.floats(-180, 180), "speed": st.floats(0, 102),
-              "course": st.floats(0, 359), "partno": st.sampled_from([0, 1]),
-              "shipname": st.sampled_from(["", "MAERSK", "DROP TABLE"])},
+    optional={
+        "lat": st.floats(-90, 90),
+        "lon": st.floats(-180, 180),
+        "speed": st.floats(0, 102),
+        "course": st.floats(0, 359),
+        "partno": st.sampled_from([0, 1]),
+        "shipname": st.sampled_from(["", "MAERSK", "DROP TABLE"]),
+    },
 )
 
 
 @st.composite
 def ais_group(draw) -> list[str]:
     """The sentences of one encoded message, intact or damaged the ways feeds damage them."""
-    sentences = encode_dict(draw(ais_data), talker_id="AI", sentence_type="VDM",
-                            seq_id=draw(st.integers(0, 9)) if draw(st.booleans()) else None)
-    how = draw(st.sampled_from(["intact", "truncated", "reversed", "doubled", "overlong", "payload_garbage",
-                                "bad_checksum", "cut", "fill_bits", "silly_counts", "tag_block", "pghp",
-                                "receiver_suffix"]))
+    sentences = encode_dict(
+        draw(ais_data),
+        talker_id="AI",
+        sentence_type="VDM",
+        seq_id=draw(st.integers(0, 9)) if draw(st.booleans()) else None,
+    )
+    how = draw(
+        st.sampled_from(
+            [
+                "intact",
+                "truncated",
+                "reversed",
+                "doubled",
+                "overlong",
+                "payload_garbage",
+                "bad_checksum",
+                "cut",
+                "fill_bits",
+                "silly_counts",
+                "tag_block",
+                "pghp",
+                "receiver_suffix",
+            ]
+        )
+    )
     if how == "truncated":
         return sentences[:-1] or sentences
     if how == "reversed":
@@ -89,7 +124,7 @@ def ais_group(draw) -> list[str]:
     elif how == "bad_checksum":
         sentences[index] = framed(fields, good_checksum=False)
     elif how == "cut":
-        sentences[index] = sentences[index][:draw(st.integers(0, len(sentences[index])))]
+        sentences[index] = sentences[index][: draw(st.integers(0, len(sentences[index])))]
     elif how == "fill_bits":
         fields[6] = draw(st.sampled_from(["0", "5", "6", "9", "-1", "NaN", ""]))
         sentences[index] = framed(fields)
@@ -98,32 +133,75 @@ def ais_group(draw) -> list[str]:
         fields[1], fields[2] = draw(st.one_of(silly, st.just(fields[1]))), draw(st.one_of(silly, st.just(fields[2])))
         sentences[index] = framed(fields)
     elif how == "tag_block":
-        tags = draw(st.lists(st.one_of(
-            st.sampled_from(["c:NaN", "c:inf", "c:-1e30", "c:1e400", "c:99999999999999", "c:1700000000",
-                             "g:1-2-7", "g:2-2-7", "g:--", "g:a-b-c-d", "s:'; DROP TABLE x; --", "s:"]),
-            field_text.map(lambda t: t.replace(":", "") + ":" + t)), max_size=4))
+        tags = draw(
+            st.lists(
+                st.one_of(
+                    st.sampled_from(
+                        [
+                            "c:NaN",
+                            "c:inf",
+                            "c:-1e30",
+                            "c:1e400",
+                            "c:99999999999999",
+                            "c:1700000000",
+                            "g:1-2-7",
+                            "g:2-2-7",
+                            "g:--",
+                            "g:a-b-c-d",
+                            "s:'; DROP TABLE x; --",
+                            "s:",
+                        ]
+                    ),
+                    field_text.map(lambda t: t.replace(":", "") + ":" + t),
+                ),
+                max_size=4,
+            )
+        )
         tag = ",".join(tags)
         checksum = nmea_checksum(tag) ^ (0 if draw(st.booleans()) else 1)
-        sentences[index] = f"\\{tag}*{checksum:02X}\\{sentences[index]}" if draw(st.booleans()) \
-            else f"\\{tag}{sentences[index]}"  # unterminated tag block
+        sentences[index] = (
+            f"\\{tag}*{checksum:02X}\\{sentences[index]}" if draw(st.booleans()) else f"\\{tag}{sentences[index]}"
+        )  # unterminated tag block
     elif how == "pghp":
-        numbers = draw(st.one_of(
-            st.just(["2026", "11", "01", "12", "00", "00", "0", "219", "", "2190001", "1", "0"]),
-            st.lists(st.sampled_from(["2026", "13", "32", "25", "61", "-1", "NaN", "0", "999", ""]), max_size=13)))
+        numbers = draw(
+            st.one_of(
+                st.just(["2026", "11", "01", "12", "00", "00", "0", "219", "", "2190001", "1", "0"]),
+                st.lists(st.sampled_from(["2026", "13", "32", "25", "61", "-1", "NaN", "0", "999", ""]), max_size=13),
+            )
+        )
         return [framed(["PGHP", "1", *numbers], start="$", good_checksum=draw(st.booleans()))] + sentences
     elif how == "receiver_suffix":
-        sentences[index] += "," + ",".join(draw(st.lists(st.sampled_from(
-            ["rStation", "b", "r", "NaN", "inf", "-1e400", "1700000000", "1700000000000", "'; DROP TABLE x; --"]),
-            min_size=1, max_size=3)))
+        sentences[index] += "," + ",".join(
+            draw(
+                st.lists(
+                    st.sampled_from(
+                        [
+                            "rStation",
+                            "b",
+                            "r",
+                            "NaN",
+                            "inf",
+                            "-1e400",
+                            "1700000000",
+                            "1700000000000",
+                            "'; DROP TABLE x; --",
+                        ]
+                    ),
+                    min_size=1,
+                    max_size=3,
+                )
+            )
+        )
     return sentences
 
 
 framed_garbage = st.builds(
     lambda talker, fields, start, good: framed([talker, *fields], start, good),
     st.sampled_from(["AIVDM", "AIVDO", "GPGGA", "AIVDX", "AI", "PGHP", ""]),
-    st.lists(st.one_of(field_text, st.sampled_from([*NOT_FINITE_TEXT, "'; DROP TABLE x; --", "1 OR 1=1"])),
-             max_size=8),
-    st.sampled_from(["!", "$"]), st.booleans())
+    st.lists(st.one_of(field_text, st.sampled_from([*NOT_FINITE_TEXT, "'; DROP TABLE x; --", "1 OR 1=1"])), max_size=8),
+    st.sampled_from(["!", "$"]),
+    st.booleans(),
+)
 
 nmea_chunk = st.one_of(
     ais_group().map(lambda lines: [line.encode() for line in lines]),
@@ -131,9 +209,11 @@ nmea_chunk = st.one_of(
     st.binary(max_size=160).map(lambda b: [b.replace(b"\n", b"")]),
     st.text(max_size=80).map(lambda t: [t.replace("\n", "").encode()]),
     st.sampled_from(SQL + NOT_FINITE_TEXT + ["", "   ", "#comment", "\\", "!", "$PGHP", "*00"]).map(
-        lambda t: [t.encode()]),
-    st.sampled_from([MAX_LINE_LENGTH + 1, MEGABYTE]).flatmap(lambda n: st.sampled_from([
-        [b"!AIVDM," + b"A" * n], [b"\xff" * n], [b"\\" + b"c:1," * (n // 4) + b"\\"]])),
+        lambda t: [t.encode()]
+    ),
+    st.sampled_from([MAX_LINE_LENGTH + 1, MEGABYTE]).flatmap(
+        lambda n: st.sampled_from([[b"!AIVDM," + b"A" * n], [b"\xff" * n], [b"\\" + b"c:1," * (n // 4) + b"\\"]])
+    ),
 )
 nmea_lines = st.lists(nmea_chunk, max_size=30).map(lambda chunks: [line for chunk in chunks for line in chunk])
 
@@ -203,8 +283,25 @@ def test_nmea_decoder_accounts_for_every_hostile_line(lines, gaps):
 
 
 # -- CSV ----------------------------------------------------------------------------------
-NOAA_HEADER = ["MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO", "CallSign",
-               "VesselType", "Status", "Length", "Width", "Draft", "Cargo", "TransceiverClass"]
+NOAA_HEADER = [
+    "MMSI",
+    "BaseDateTime",
+    "LAT",
+    "LON",
+    "SOG",
+    "COG",
+    "Heading",
+    "VesselName",
+    "IMO",
+    "CallSign",
+    "VesselType",
+    "Status",
+    "Length",
+    "Width",
+    "Draft",
+    "Cargo",
+    "TransceiverClass",
+]
 NUMERIC = ["LAT", "LON", "SOG", "COG", "Heading", "VesselType", "Status", "Length", "Width", "Draft"]
 cell_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x00"), max_size=30)
 
@@ -215,14 +312,38 @@ def noaa_row(draw) -> tuple[list[str], str | None]:
     row = {
         "MMSI": str(draw(st.integers(100_000_000, 999_999_999))),
         "BaseDateTime": (datetime(2023, 1, 1) + timedelta(seconds=draw(st.integers(0, 86_400)))).isoformat(),
-        "LAT": str(draw(st.floats(-90, 90))), "LON": str(draw(st.floats(-180, 180))),
-        "SOG": str(draw(st.floats(0, 50))), "COG": str(draw(st.floats(0, 359))), "Heading": "511",
-        "VesselName": draw(st.sampled_from(["SAN JOSE", "", *SQL])), "IMO": draw(st.sampled_from(["", "IMO9074729"])),
-        "CallSign": "WDI9818", "VesselType": "70", "Status": "0", "Length": "", "Width": "", "Draft": "",
-        "Cargo": "", "TransceiverClass": draw(st.sampled_from(["A", "B", ""])),
+        "LAT": str(draw(st.floats(-90, 90))),
+        "LON": str(draw(st.floats(-180, 180))),
+        "SOG": str(draw(st.floats(0, 50))),
+        "COG": str(draw(st.floats(0, 359))),
+        "Heading": "511",
+        "VesselName": draw(st.sampled_from(["SAN JOSE", "", *SQL])),
+        "IMO": draw(st.sampled_from(["", "IMO9074729"])),
+        "CallSign": "WDI9818",
+        "VesselType": "70",
+        "Status": "0",
+        "Length": "",
+        "Width": "",
+        "Draft": "",
+        "Cargo": "",
+        "TransceiverClass": draw(st.sampled_from(["A", "B", ""])),
     }
-    how = draw(st.sampled_from(["valid", "nan", "not_finite", "garbage_number", "bad_mmsi", "bad_time",
-                                "text_cells", "missing_cells", "extra_cells", "huge"]))
+    how = draw(
+        st.sampled_from(
+            [
+                "valid",
+                "nan",
+                "not_finite",
+                "garbage_number",
+                "bad_mmsi",
+                "bad_time",
+                "text_cells",
+                "missing_cells",
+                "extra_cells",
+                "huge",
+            ]
+        )
+    )
     reason = None
     if how == "nan":
         row[draw(st.sampled_from(NUMERIC))] = draw(st.sampled_from(["nan", "NaN"]))  # exports' "no value"
@@ -245,7 +366,7 @@ def noaa_row(draw) -> tuple[list[str], str | None]:
         reason = rejects.LINE_TOO_LONG
     cells = [row[name] for name in NOAA_HEADER]
     if how == "missing_cells":
-        cells, reason = cells[:draw(st.integers(0, len(cells) - 1))], rejects.BAD_CSV_ROW
+        cells, reason = cells[: draw(st.integers(0, len(cells) - 1))], rejects.BAD_CSV_ROW
     elif how == "extra_cells":
         cells, reason = cells + draw(st.lists(cell_text, min_size=1, max_size=3)), rejects.BAD_CSV_ROW
     return cells, reason
@@ -269,7 +390,8 @@ csv_rows = st.lists(st.one_of(noaa_row(), raw_csv_line), max_size=25)
 @given(rows=csv_rows)
 def test_csv_decoder_accounts_for_every_hostile_row(rows):
     lines = [csv_line(NOAA_HEADER).encode()] + [
-        row if isinstance(row, bytes) else csv_line(row[0]).encode() for row in rows]
+        row if isinstance(row, bytes) else csv_line(row[0]).encode() for row in rows
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.csv"
         path.write_bytes(b"\n".join(lines) + b"\n")
@@ -305,21 +427,33 @@ def test_csv_decoder_accounts_for_every_hostile_row(rows):
 # -- Silver ---------------------------------------------------------------------------------
 T0 = RECEIVED
 INGEST = T0 + timedelta(minutes=5)
-BRONZE = ("key binary, value binary, topic string, partition int, offset long, kafka_timestamp timestamp, "
-          "ingest_time timestamp")
+BRONZE = (
+    "key binary, value binary, topic string, partition int, offset long, kafka_timestamp timestamp, "
+    "ingest_time timestamp"
+)
 VALID, DUPLICATE = "valid", "duplicate"
 AIS_DOUBLES = ["latitude", "longitude", "sog_kn", "cog_deg", "rot_deg_min"]
 AIS_INTS = ["msg_type", "heading_deg", "nav_status", "utc_second"]
-ENV_DOUBLES = ["engine_temp_c", "vibration_rms_mm_s", "lube_oil_pressure_bar", "fuel_flow_kg_h", "engine_load_pct",
-               "running_hours", "wind_speed_kn", "wind_dir_deg", "wave_height_m"]
+ENV_DOUBLES = [
+    "engine_temp_c",
+    "vibration_rms_mm_s",
+    "lube_oil_pressure_bar",
+    "fuel_flow_kg_h",
+    "engine_load_pct",
+    "running_hours",
+    "wind_speed_kn",
+    "wind_dir_deg",
+    "wave_height_m",
+]
 # Strings Spark reads as doubles on purpose (NaN and infinity spellings): not a type mismatch.
 SPARK_SPECIAL_DOUBLES = {"NaN", "Infinity", "+Infinity", "-Infinity", "INF", "+INF", "-INF"}
 
 replaced_text = st.binary(max_size=40).map(lambda b: b.decode("utf-8", errors="replace"))
-station_text = st.one_of(st.none(), st.sampled_from(SQL), st.text(max_size=40), replaced_text,
-                         st.just("S" * 100_000))
-wrong_for_double = st.one_of(st.sampled_from(["55.0", "12", "abc", True, False, {"value": 1}, [1, 2], *SQL]),
-                             st.text(min_size=1, max_size=10).filter(lambda t: t not in SPARK_SPECIAL_DOUBLES))
+station_text = st.one_of(st.none(), st.sampled_from(SQL), st.text(max_size=40), replaced_text, st.just("S" * 100_000))
+wrong_for_double = st.one_of(
+    st.sampled_from(["55.0", "12", "abc", True, False, {"value": 1}, [1, 2], *SQL]),
+    st.text(min_size=1, max_size=10).filter(lambda t: t not in SPARK_SPECIAL_DOUBLES),
+)
 wrong_for_int = st.sampled_from(["1", "abc", 1.5, 1.0, 10**30, -(10**30), True, {"a": 1}, [], *SQL])
 not_finite = st.sampled_from([float("nan"), float("inf"), float("-inf")])
 
@@ -341,11 +475,32 @@ def ais_payload(draw) -> Template:
     at least one. A template serves several rows (one vessel each), so a batch of a few
     hundred rows stays within what Hypothesis generates per example."""
     when = INGEST - timedelta(minutes=draw(st.integers(1, 2 * 24 * 60)))
-    fields = dict(msg_type=draw(st.sampled_from([1, 3, 18])), latitude=draw(st.floats(-80, 80)),
-                  longitude=draw(st.floats(-179, 179)), sog_kn=draw(st.floats(0, 30)), cog_deg=draw(st.floats(0, 359)),
-                  station=draw(station_text))
-    how = draw(st.sampled_from(["valid", "not_finite", "wrong_double", "wrong_int", "wrong_time", "nested_field",
-                                "nested_document", "huge_mmsi", "sql_mmsi", "sql_type", "garbage", "sql_payload"]))
+    fields = dict(
+        msg_type=draw(st.sampled_from([1, 3, 18])),
+        latitude=draw(st.floats(-80, 80)),
+        longitude=draw(st.floats(-179, 179)),
+        sog_kn=draw(st.floats(0, 30)),
+        cog_deg=draw(st.floats(0, 359)),
+        station=draw(station_text),
+    )
+    how = draw(
+        st.sampled_from(
+            [
+                "valid",
+                "not_finite",
+                "wrong_double",
+                "wrong_int",
+                "wrong_time",
+                "nested_field",
+                "nested_document",
+                "huge_mmsi",
+                "sql_mmsi",
+                "sql_type",
+                "garbage",
+                "sql_payload",
+            ]
+        )
+    )
 
     def event(index: int, **changes) -> dict:
         # Hostile rows have vessels of their own, so they never neighbour a valid fix.
@@ -361,16 +516,20 @@ def ais_payload(draw) -> Template:
         field, value = {
             "wrong_double": (draw(st.sampled_from(AIS_DOUBLES)), draw(wrong_for_double)),
             "wrong_int": (draw(st.sampled_from(AIS_INTS)), draw(wrong_for_int)),
-            "wrong_time": ("event_time", draw(st.sampled_from(["yesterday", "2026-13-45T99:00:00Z", True, {"t": 1},
-                                                                *SQL]))),
+            "wrong_time": (
+                "event_time",
+                draw(st.sampled_from(["yesterday", "2026-13-45T99:00:00Z", True, {"t": 1}, *SQL])),
+            ),
         }[how]
         return lambda i: (_json(event(i, **{field: value})), {"field_type_mismatch"})
     if how == "nested_field":
         # Within Jackson's nesting limit an array is a mismatched double; beyond it the
         # whole document is unreadable.
         nested = _nested(draw(st.sampled_from([1, 50, 999, 1001, 5000])))
-        return lambda i: (_json(event(i, latitude=None)).replace('"latitude": null', '"latitude": ' + nested),
-                          {"field_type_mismatch", "unparseable_payload"})
+        return lambda i: (
+            _json(event(i, latitude=None)).replace('"latitude": null', '"latitude": ' + nested),
+            {"field_type_mismatch", "unparseable_payload"},
+        )
     if how == "nested_document":
         text = _nested(draw(st.sampled_from([1, 999, 10_000])))
         return lambda i: (text, {"unparseable_payload"})
@@ -418,12 +577,14 @@ def env_payload(draw) -> Template:
 
 
 @st.composite
-def bronze_batch(draw, templates, valid_event: dict, rows: int) -> list[tuple[str, "str | set[str]"]]:
+def bronze_batch(draw, templates, valid_event: dict, rows: int) -> list[tuple[str, str | set[str]]]:
     made = draw(st.lists(templates, min_size=10, max_size=40))
     batch = [made[index % len(made)](index) for index in range(rows)]
     # One megabyte string per batch, in a valid row and in a hostile one (more would only slow Spark down).
-    batch += [(_json({**valid_event, "source": "S" * MEGABYTE}), VALID),
-              (_json({**valid_event, "mmsi": "9" * MEGABYTE}), {"mmsi_format"})]
+    batch += [
+        (_json({**valid_event, "source": "S" * MEGABYTE}), VALID),
+        (_json({**valid_event, "mmsi": "9" * MEGABYTE}), {"mmsi_format"}),
+    ]
     valid = [text for text, expected in batch if expected == VALID]
     # Replays of valid payloads: duplicates, counted apart.
     batch += [(text, DUPLICATE) for text in draw(st.lists(st.sampled_from(valid), max_size=10))]
@@ -431,8 +592,10 @@ def bronze_batch(draw, templates, valid_event: dict, rows: int) -> list[tuple[st
 
 
 def _bronze(spark, batch, topic):
-    rows = [(None, bytearray(text.encode()), topic, 0, offset, T0.replace(tzinfo=None), INGEST.replace(tzinfo=None))
-            for offset, (text, _) in enumerate(batch)]
+    rows = [
+        (None, bytearray(text.encode()), topic, 0, offset, T0.replace(tzinfo=None), INGEST.replace(tzinfo=None))
+        for offset, (text, _) in enumerate(batch)
+    ]
     return spark.createDataFrame(rows, BRONZE)
 
 
@@ -460,15 +623,22 @@ def _check_accounting(rows, batch, verbatim_column=None):
 
 @pytest.mark.timeout(180, func_only=True)
 @settings(FUZZ, max_examples=3, phases=[Phase.explicit, Phase.generate])
-@given(ais=bronze_batch(ais_payload(), make_event("ais_position", "fuzz", T0, mmsi="219099999", msg_type=1,
-                                                  station=SQL[0]), 200),
-       env=bronze_batch(env_payload(), make_event("environmental_reading", "fuzz", T0, mmsi="219099999"), 60))
+@given(
+    ais=bronze_batch(
+        ais_payload(), make_event("ais_position", "fuzz", T0, mmsi="219099999", msg_type=1, station=SQL[0]), 200
+    ),
+    env=bronze_batch(env_payload(), make_event("environmental_reading", "fuzz", T0, mmsi="219099999"), 60),
+)
 def test_silver_parser_quarantines_hostile_payloads_with_a_rule(spark, ais, env):
     from maritime_jobs import silver_ais, silver_streams
 
     positions = silver_ais.transform(_bronze(spark, ais, "maritime.ais.data"))
-    _check_accounting(positions.select("offset", "payload", "rule_violations", "is_duplicate", "station")
-                      .collect(), ais, verbatim_column="station")
-    readings = silver_streams.transform(_bronze(spark, env, "maritime.environmental.sensors"),
-                                        silver_streams.STREAMS["environmental_readings"])
+    _check_accounting(
+        positions.select("offset", "payload", "rule_violations", "is_duplicate", "station").collect(),
+        ais,
+        verbatim_column="station",
+    )
+    readings = silver_streams.transform(
+        _bronze(spark, env, "maritime.environmental.sensors"), silver_streams.STREAMS["environmental_readings"]
+    )
     _check_accounting(readings.select("offset", "payload", "rule_violations", "is_duplicate").collect(), env)

@@ -8,25 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from maritime_stack import kafka as kafka_stack
+from maritime_stack import kafka_security
+from maritime_stack.kafka_security import Material, Secrets
 from maritime_streaming.bronze import spark_kafka_options
 from maritimeiq.config import load_config
-from maritimeiq.stack import kafka as kafka_stack
-from maritimeiq.stack import kafka_security
-from maritimeiq.stack.kafka_security import Material, Secrets
 
 SECRETS = Secrets("store-pw", {"admin": "admin-pw", "maritime-platform": "platform-pw"})
 SCRAM = "org.apache.kafka.common.security.scram.ScramLoginModule"
 
 
 def secure_config(tmp_path: Path, **env: str):
-    return load_config(environ={
-        "MARITIME__KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
-        "MARITIME__KAFKA__CONTROLLER_PORT": "19093",
-        "MARITIME__KAFKA__SECURITY__ENABLED": "true",
-        "MARITIME__KAFKA__SECURITY__CLIENT_FILE": str(tmp_path / "client.yaml"),
-        "MARITIME__KAFKA__SECURITY__ADMIN_FILE": str(tmp_path / "admin.yaml"),
-        **env,
-    })
+    return load_config(
+        environ={
+            "MARITIME__KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+            "MARITIME__KAFKA__CONTROLLER_PORT": "19093",
+            "MARITIME__KAFKA__SECURITY__ENABLED": "true",
+            "MARITIME__KAFKA__SECURITY__CLIENT_FILE": str(tmp_path / "client.yaml"),
+            "MARITIME__KAFKA__SECURITY__ADMIN_FILE": str(tmp_path / "admin.yaml"),
+            **env,
+        }
+    )
 
 
 def properties(text: str) -> dict[str, str]:
@@ -37,8 +39,11 @@ def test_security_is_off_by_default_and_the_plaintext_broker_is_unchanged():
     config = load_config(environ={})
     assert config.kafka.security.enabled is False
     assert (config.kafka.security.admin_user, config.kafka.security.client_user) == ("admin", "maritime-platform")
-    assert config.kafka.admin_config() == config.kafka.client_config() == {
-        "bootstrap.servers": "127.0.0.1:9092", "security.protocol": "PLAINTEXT"}
+    assert (
+        config.kafka.admin_config()
+        == config.kafka.client_config()
+        == {"bootstrap.servers": "127.0.0.1:9092", "security.protocol": "PLAINTEXT"}
+    )
     props = properties(kafka_stack.server_properties(config, Path("/state")))
     assert props["listeners"] == "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"
     assert props["listener.security.protocol.map"] == "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
@@ -60,8 +65,7 @@ def test_secure_broker_properties(tmp_path):
         "listener.name.controller.ssl.client.auth": "required",
         "sasl.enabled.mechanisms": "SCRAM-SHA-512",
         "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
-        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config":
-            f'{SCRAM} required username="admin" password="admin-pw";',  # pragma: allowlist secret
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": f'{SCRAM} required username="admin" password="admin-pw";',  # pragma: allowlist secret
         "ssl.keystore.type": "PKCS12",
         "ssl.keystore.location": f"{sec}/broker.p12",
         "ssl.keystore.password": "store-pw",  # pragma: allowlist secret
@@ -92,20 +96,31 @@ def test_platform_acls_are_prefixed_read_write_describe_and_group_read():
 def test_client_settings_come_from_the_generated_file_and_the_environment_wins(tmp_path):
     (tmp_path / "client.yaml").write_text(
         "sasl.username: maritime-platform\nsasl.password: from-file\nssl.ca.location: /ca.pem\n"
-        "ssl.endpoint.identification.algorithm: none\n")
+        "ssl.endpoint.identification.algorithm: none\n"
+    )
     (tmp_path / "admin.yaml").write_text("sasl.username: admin\nsasl.password: admin-file\nssl.ca.location: /ca.pem\n")
-    secured = {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
-               "ssl.endpoint.identification.algorithm": "https"}
+    secured = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "ssl.endpoint.identification.algorithm": "https",
+    }
 
     config = secure_config(tmp_path)
     assert config.kafka.client_config(**{"group.id": "g"}) == {
-        # pragma: allowlist nextline secret
-        "bootstrap.servers": "127.0.0.1:19092", "sasl.username": "maritime-platform", "sasl.password": "from-file",
-        "ssl.ca.location": "/ca.pem", **secured, "group.id": "g"}  # hostname verification cannot be turned off
+        "bootstrap.servers": "127.0.0.1:19092",
+        "sasl.username": "maritime-platform",
+        "sasl.password": "from-file",  # pragma: allowlist secret
+        "ssl.ca.location": "/ca.pem",
+        **secured,
+        "group.id": "g",
+    }  # hostname verification cannot be turned off
     assert config.kafka.admin_config() == {
-        # pragma: allowlist nextline secret
-        "bootstrap.servers": "127.0.0.1:19092", "sasl.username": "admin", "sasl.password": "admin-file",
-        "ssl.ca.location": "/ca.pem", **secured}
+        "bootstrap.servers": "127.0.0.1:19092",
+        "sasl.username": "admin",
+        "sasl.password": "admin-file",  # pragma: allowlist secret
+        "ssl.ca.location": "/ca.pem",
+        **secured,
+    }
 
     overridden = secure_config(tmp_path, MARITIME__KAFKA__CLIENT__SASL_PASSWORD="from-env")
     assert overridden.kafka.client_config()["sasl.password"] == "from-env"  # pragma: allowlist secret
@@ -119,7 +134,8 @@ def test_client_settings_come_from_the_generated_file_and_the_environment_wins(t
 
 def test_spark_options_carry_scram_jaas_pem_truststore_and_hostname_verification(tmp_path):
     (tmp_path / "client.yaml").write_text(
-        "sasl.username: maritime-platform\nsasl.password: pa\"ss\\word\nssl.ca.location: /state/security/ca.pem\n")
+        'sasl.username: maritime-platform\nsasl.password: pa"ss\\word\nssl.ca.location: /state/security/ca.pem\n'
+    )
     options = spark_kafka_options(secure_config(tmp_path).kafka)
     assert options == {
         "kafka.bootstrap.servers": "127.0.0.1:19092",
@@ -155,8 +171,9 @@ def test_passwords_are_generated_once_per_user_and_kept_private(tmp_path):
     assert material.passwords_file.stat().st_mode & 0o777 == 0o600
     again, new_store = kafka_security.load_secrets(config.kafka, material)
     assert again == first and not new_store
-    renamed = load_config(environ={"MARITIME__KAFKA__SECURITY__ENABLED": "true",
-                                   "MARITIME__KAFKA__SECURITY__CLIENT_USER": "bronze"})
+    renamed = load_config(
+        environ={"MARITIME__KAFKA__SECURITY__ENABLED": "true", "MARITIME__KAFKA__SECURITY__CLIENT_USER": "bronze"}
+    )
     third, _ = kafka_security.load_secrets(renamed.kafka, material)
     assert third.passwords["admin"] == first.passwords["admin"] and set(third.passwords) >= {"bronze"}
 
@@ -172,11 +189,18 @@ def test_material_is_made_once_and_the_broker_certificate_follows_the_host(tmp_p
     config = load_config(environ={"MARITIME__KAFKA__SECURITY__ENABLED": "true"})
     material = Material(tmp_path)
     kafka_security.ensure_material(config.kafka, "127.0.0.1", material)
-    text = subprocess.run(["openssl", "x509", "-in", str(material.broker_cert), "-noout", "-subject", "-ext",
-                           "subjectAltName"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(material.broker_cert), "-noout", "-subject", "-ext", "subjectAltName"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "CN = maritimeiq-kafka" in text and "IP Address:127.0.0.1, DNS:localhost" in text
-    verified = subprocess.run(["openssl", "verify", "-CAfile", str(material.ca_cert), str(material.broker_cert)],
-                              capture_output=True, text=True)
+    verified = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(material.ca_cert), str(material.broker_cert)],
+        capture_output=True,
+        text=True,
+    )
     assert verified.returncode == 0, verified.stderr
     assert material.root.stat().st_mode & 0o777 == 0o700
     assert material.ca_key.stat().st_mode & 0o777 == 0o600 and material.keystore.stat().st_mode & 0o777 == 0o600
@@ -189,6 +213,10 @@ def test_material_is_made_once_and_the_broker_certificate_follows_the_host(tmp_p
     kafka_security.ensure_material(config.kafka, "kafka.internal", material)
     assert material.broker_cert.read_bytes() != stamps["broker.pem"]
     assert material.ca_cert.read_bytes() == stamps["ca.pem"]
-    san = subprocess.run(["openssl", "x509", "-in", str(material.broker_cert), "-noout", "-ext", "subjectAltName"],
-                         capture_output=True, text=True, check=True).stdout
+    san = subprocess.run(
+        ["openssl", "x509", "-in", str(material.broker_cert), "-noout", "-ext", "subjectAltName"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "DNS:kafka.internal" in san

@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
+from maritime_stack import mlflow as mlflow_stack
+from maritime_stack.airflow import connections
 from maritimeiq.config import load_config
-from maritimeiq.stack import mlflow as mlflow_stack
-from maritimeiq.stack.airflow import connections
 
 
 def _mode(path) -> int:
@@ -17,11 +17,13 @@ def _mode(path) -> int:
 
 
 def _config(tmp_path, auth: bool):
-    return load_config(environ={
-        "MARITIME__MLFLOW__AUTH": str(auth).lower(),
-        "MARITIME__MLFLOW__BACKEND_STORE_URI": f"sqlite:///{tmp_path / 'db' / 'mlflow.db'}",
-        "MARITIME__MLFLOW__ARTIFACTS_DESTINATION": str(tmp_path / "artifacts"),
-    })
+    return load_config(
+        environ={
+            "MARITIME__MLFLOW__AUTH": str(auth).lower(),
+            "MARITIME__MLFLOW__BACKEND_STORE_URI": f"sqlite:///{tmp_path / 'db' / 'mlflow.db'}",
+            "MARITIME__MLFLOW__ARTIFACTS_DESTINATION": str(tmp_path / "artifacts"),
+        }
+    )
 
 
 @pytest.fixture
@@ -29,8 +31,7 @@ def no_injected_password(monkeypatch):
     monkeypatch.delenv(mlflow_stack.ADMIN_PASSWORD_ENV, raising=False)
 
 
-def test_auth_files_are_private_stable_and_keep_secrets_out_of_the_ini(tmp_path, monkeypatch,
-                                                                        no_injected_password):
+def test_auth_files_are_private_stable_and_keep_secrets_out_of_the_ini(tmp_path, monkeypatch, no_injected_password):
     state = tmp_path / "state"
     first = mlflow_stack.auth_env(state)
     ini = state / "basic_auth.ini"
@@ -100,5 +101,9 @@ def test_mlflow_connection_carries_the_admin_login_only_with_auth(tmp_path, monk
     plain = json.loads(connections(_config(tmp_path, auth=False))["AIRFLOW_CONN_MLFLOW_DEFAULT"])
     assert plain == {"conn_type": "http", "host": "http://127.0.0.1:5000"}
     secured = json.loads(connections(_config(tmp_path, auth=True))["AIRFLOW_CONN_MLFLOW_DEFAULT"])
-    assert secured == {"conn_type": "http", "host": "http://127.0.0.1:5000",
-                       "login": "admin", "password": "injected-from-a-vault"}
+    assert secured == {
+        "conn_type": "http",
+        "host": "http://127.0.0.1:5000",
+        "login": "admin",
+        "password": "injected-from-a-vault",
+    }

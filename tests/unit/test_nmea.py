@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pyais.encode import encode_dict
@@ -11,7 +11,7 @@ from maritime_streaming.rejects import Reject
 from tests import ais_reference as ref
 from tests.conftest import SHARED_DATA
 
-RECEIVED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 NMEA_FILES = {
     "dma": SHARED_DATA / "dma-aislib-stream" / "stream_example.txt",
     "kystverket": SHARED_DATA / "kystverket-aisnet" / "Ais1000Lines.nm4",
@@ -153,8 +153,19 @@ def test_tag_block_groups_reassemble_interleaved_fragments():
 
 
 def test_not_available_sentinels_become_null():
-    sentence = encode_dict({"msg_type": 1, "mmsi": 219000001, "lat": 91, "lon": 181, "speed": 102.3,
-                            "course": 360, "heading": 511, "second": 60, "turn": -128})[0]
+    sentence = encode_dict(
+        {
+            "msg_type": 1,
+            "mmsi": 219000001,
+            "lat": 91,
+            "lon": 181,
+            "speed": 102.3,
+            "course": 360,
+            "heading": 511,
+            "second": 60,
+            "turn": -128,
+        }
+    )[0]
     _, (event,), _ = decode_lines([sentence])
     for name in ("latitude", "longitude", "sog_kn", "cog_deg", "heading_deg", "utc_second", "rot_deg_min"):
         assert event[name] is None, name
@@ -190,8 +201,10 @@ def test_hostile_lines_become_rejects_without_stopping_the_decoder():
 # -- tag-block groups with the station and time on the first sentence only -------------------
 # A type 1 report split over two sentences (any message may be), and a type 5 pair.
 POSITION_PARTS = ("!AIVDM,2,1,7,A,13RlIW?04F1beO,0", "!AIVDM,2,2,7,A,VEFLB9bRvH0L0L,0")
-STATIC_PARTS = ("!AIVDM,2,1,4,B,53:JiN02>=7T?@Pc:20hmb0p4I<Td6222222221@I0L?A5p10G0QCR@j,0",
-                "!AIVDM,2,2,4,B,@H8888888888880,2")
+STATIC_PARTS = (
+    "!AIVDM,2,1,4,B,53:JiN02>=7T?@Pc:20hmb0p4I<Td6222222221@I0L?A5p10G0QCR@j,0",
+    "!AIVDM,2,2,4,B,@H8888888888880,2",
+)
 
 
 def _sentence(body: str) -> str:
@@ -200,10 +213,12 @@ def _sentence(body: str) -> str:
 
 def test_group_inherits_station_and_time_from_its_first_sentence():
     # Kystverket, ORBCOMM and IMIS send s: and c: on the first sentence of a group only.
-    lines = [_tag("g:1-2-8055,s:99,c:1700000000") + _sentence(POSITION_PARTS[0]),
-             _tag("g:2-2-8055") + _sentence(POSITION_PARTS[1]),
-             _tag("g:1-2-8056,s:99,c:1700000001") + _sentence(STATIC_PARTS[0]),
-             _tag("g:2-2-8056") + _sentence(STATIC_PARTS[1])]
+    lines = [
+        _tag("g:1-2-8055,s:99,c:1700000000") + _sentence(POSITION_PARTS[0]),
+        _tag("g:2-2-8055") + _sentence(POSITION_PARTS[1]),
+        _tag("g:1-2-8056,s:99,c:1700000001") + _sentence(STATIC_PARTS[0]),
+        _tag("g:2-2-8056") + _sentence(STATIC_PARTS[1]),
+    ]
     _, events, rejects = decode_lines(lines)
     assert rejects == []
     position, static = events
@@ -218,31 +233,38 @@ def test_stationless_continuations_find_their_group_among_stations():
     p1, p2 = (_sentence(p) for p in POSITION_PARTS)
     s1, s2 = (_sentence(p) for p in STATIC_PARTS)
     lines = [
-        _tag("g:1-2-5,s:A,c:1700000000") + s1,   # station A opens group 5 (two sentences)
-        _tag("g:1-2-6,s:B,c:1700000010") + p1,   # station B opens group 6
-        _tag("g:2-2-6") + p2,                    # no station: the open group 6, B's
-        _tag("g:2-2-5") + s2,                    # no station: the open group 5, A's
-        _tag("g:2-2-9") + p2,                    # group 9 was never opened
+        _tag("g:1-2-5,s:A,c:1700000000") + s1,  # station A opens group 5 (two sentences)
+        _tag("g:1-2-6,s:B,c:1700000010") + p1,  # station B opens group 6
+        _tag("g:2-2-6") + p2,  # no station: the open group 6, B's
+        _tag("g:2-2-5") + s2,  # no station: the open group 5, A's
+        _tag("g:2-2-9") + p2,  # group 9 was never opened
     ]
     _, events, rejects = decode_lines(lines)
     assert [(e["event_type"], e["event_time"]) for e in events] == [
-        ("ais_position", "2023-11-14T22:13:30.000Z"), ("vessel_static", "2023-11-14T22:13:20.000Z")]
+        ("ais_position", "2023-11-14T22:13:30.000Z"),
+        ("vessel_static", "2023-11-14T22:13:20.000Z"),
+    ]
     assert events[0]["station"] == "B"
     assert [(r.reason, r.line_number) for r in rejects] == [("orphan_fragment", 5)]
 
 
 def test_one_group_id_at_two_stations_goes_to_the_group_expecting_the_sentence():
-    three = [_sentence(f"!AIVDM,3,{n},1,A,{chunk},0") for n, chunk in
-             enumerate(("13RlIW?04F", "1beOVEFLB9", "bRvH0L0L"), 1)]
-    lines = [_tag("g:1-3-5,s:A,c:1700000000") + three[0],
-             _tag("g:1-2-5,s:B,c:1700000050") + _sentence(STATIC_PARTS[0]),
-             _tag("g:2-3-5") + three[1],                          # only A's group expects a 2 of 3
-             _tag("g:2-2-5") + _sentence(STATIC_PARTS[1]),        # only B's expects a 2 of 2
-             _tag("g:3-3-5") + three[2]]
+    three = [
+        _sentence(f"!AIVDM,3,{n},1,A,{chunk},0") for n, chunk in enumerate(("13RlIW?04F", "1beOVEFLB9", "bRvH0L0L"), 1)
+    ]
+    lines = [
+        _tag("g:1-3-5,s:A,c:1700000000") + three[0],
+        _tag("g:1-2-5,s:B,c:1700000050") + _sentence(STATIC_PARTS[0]),
+        _tag("g:2-3-5") + three[1],  # only A's group expects a 2 of 3
+        _tag("g:2-2-5") + _sentence(STATIC_PARTS[1]),  # only B's expects a 2 of 2
+        _tag("g:3-3-5") + three[2],
+    ]
     _, events, rejects = decode_lines(lines)
     assert rejects == []
     assert {(e["event_type"], e["event_time"]) for e in events} == {
-        ("ais_position", "2023-11-14T22:13:20.000Z"), ("vessel_static", "2023-11-14T22:14:10.000Z")}
+        ("ais_position", "2023-11-14T22:13:20.000Z"),
+        ("vessel_static", "2023-11-14T22:14:10.000Z"),
+    }
 
 
 def test_a_lone_first_sentence_is_still_an_incomplete_group():
@@ -254,16 +276,19 @@ def test_a_lone_first_sentence_is_still_an_incomplete_group():
 SINGLE = "!AIVDM,1,1,,A,13RlIW?04F1beOVEFLB9bRvH0L0L,0*6C"
 
 
-@pytest.mark.parametrize("prefix, expected", [
-    ("1700000000", "2023-11-14T22:13:20.000Z"),            # epoch seconds (10 digits)
-    ("1700000000.250", "2023-11-14T22:13:20.250Z"),        # seconds with a fraction
-    ("1700000000250", "2023-11-14T22:13:20.250Z"),         # milliseconds (13 digits)
-    ("1700000000250000", "2023-11-14T22:13:20.250Z"),      # microseconds (16 digits)
-    ("1550303566167726840", "2019-02-16T07:52:46.167Z"),   # nanoseconds (19 digits)
-    ("2023-11-14T22:13:20Z", "2023-11-14T22:13:20.000Z"),
-    ("2023-11-14T23:13:20.5+01:00", "2023-11-14T22:13:20.500Z"),
-    ("2023-11-14 22:13:20.123456789", "2023-11-14T22:13:20.123Z"),  # no offset: UTC
-])
+@pytest.mark.parametrize(
+    "prefix, expected",
+    [
+        ("1700000000", "2023-11-14T22:13:20.000Z"),  # epoch seconds (10 digits)
+        ("1700000000.250", "2023-11-14T22:13:20.250Z"),  # seconds with a fraction
+        ("1700000000250", "2023-11-14T22:13:20.250Z"),  # milliseconds (13 digits)
+        ("1700000000250000", "2023-11-14T22:13:20.250Z"),  # microseconds (16 digits)
+        ("1550303566167726840", "2019-02-16T07:52:46.167Z"),  # nanoseconds (19 digits)
+        ("2023-11-14T22:13:20Z", "2023-11-14T22:13:20.000Z"),
+        ("2023-11-14T23:13:20.5+01:00", "2023-11-14T22:13:20.500Z"),
+        ("2023-11-14 22:13:20.123456789", "2023-11-14T22:13:20.123Z"),  # no offset: UTC
+    ],
+)
 def test_receive_time_prefix_is_the_event_time(prefix, expected):
     line = f"{prefix} {SINGLE}"
     _, (event,), rejects = decode_lines([line])
@@ -271,9 +296,21 @@ def test_receive_time_prefix_is_the_event_time(prefix, expected):
     assert event["event_time"] == expected and event["mmsi"] == "237836700" and event["raw"] == line
 
 
-@pytest.mark.parametrize("prefix", ["garbage", "1900-01-01T00:00:00Z", "2300-01-01T00:00:00Z", "-1700000000",
-                                    "0", "1e9", "NaN", "99999999999", "2023-13-01T00:00:00Z",
-                                    "2026-11-03T00:00:00Z"])  # two days after the line was read
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "garbage",
+        "1900-01-01T00:00:00Z",
+        "2300-01-01T00:00:00Z",
+        "-1700000000",
+        "0",
+        "1e9",
+        "NaN",
+        "99999999999",
+        "2023-13-01T00:00:00Z",
+        "2026-11-03T00:00:00Z",
+    ],
+)  # two days after the line was read
 def test_implausible_prefix_is_a_bad_timestamp(prefix):
     line = f"{prefix}\t{SINGLE}"
     _, events, rejects = decode_lines([line])

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ from maritime_streaming.nmea import NmeaDecoder, nmea_checksum
 from maritime_streaming.rejects import Reject
 from tests.conftest import SHARED_DATA
 
-RECEIVED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 FILES = {
     "dma": "dma-aislib-stream/stream_example.txt",
     "kystverket": "kystverket-aisnet/Ais1000Lines.nm4",
@@ -36,33 +36,84 @@ PINNED = {
         "digest": "0c76d0a5fe67ada4368c9f5098e6783c39b592da59524113cda21777ccae9a0d",  # pragma: allowlist secret (SHA-256 of decoded output)
         "events": {"ais_other": 565, "ais_position": 2987, "vessel_static": 497},
         "rejects": {"bad_mmsi": 2},
-        "counts": {"lines": 8551, "messages": 4049, "pghp": 4051, "reject_bad_mmsi": 2, "sentences": 4500,
-                   "type_1": 2510, "type_15": 66, "type_16": 23, "type_17": 5, "type_18": 101, "type_2": 7,
-                   "type_20": 191, "type_21": 37, "type_23": 4, "type_24": 74, "type_3": 369, "type_4": 129,
-                   "type_5": 423, "type_6": 37, "type_7": 9, "type_8": 63, "type_9": 1},
+        "counts": {
+            "lines": 8551,
+            "messages": 4049,
+            "pghp": 4051,
+            "reject_bad_mmsi": 2,
+            "sentences": 4500,
+            "type_1": 2510,
+            "type_15": 66,
+            "type_16": 23,
+            "type_17": 5,
+            "type_18": 101,
+            "type_2": 7,
+            "type_20": 191,
+            "type_21": 37,
+            "type_23": 4,
+            "type_24": 74,
+            "type_3": 369,
+            "type_4": 129,
+            "type_5": 423,
+            "type_6": 37,
+            "type_7": 9,
+            "type_8": 63,
+            "type_9": 1,
+        },
     },
     "kystverket": {
         "digest": "f1c08359f48f3934afa0d0f21fd7f63696873e3bdf51c2332c40e3b81ed381ba",  # pragma: allowlist secret (SHA-256 of decoded output)
         "events": {"ais_position": 748, "vessel_static": 129},
         "rejects": {},
-        "counts": {"lines": 1000, "messages": 877, "sentences": 1000, "tag_block_checksum_invalid": 246,
-                   "type_1": 621, "type_18": 12, "type_24": 6, "type_3": 115, "type_5": 123},
+        "counts": {
+            "lines": 1000,
+            "messages": 877,
+            "sentences": 1000,
+            "tag_block_checksum_invalid": 246,
+            "type_1": 621,
+            "type_18": 12,
+            "type_24": 6,
+            "type_3": 115,
+            "type_5": 123,
+        },
     },
     "uscg": {
         "digest": "a3f54cf736008a300ac59aa8720a49239dc324ff0ab8443221f2766b57e4a4c8",  # pragma: allowlist secret (SHA-256 of decoded output)
         "events": {"ais_other": 49, "ais_position": 673, "vessel_static": 131},
         "rejects": {"unsupported_sentence": 15},
-        "counts": {"lines": 1001, "messages": 853, "reject_unsupported_sentence": 15, "sentences": 985,
-                   "skipped": 1, "type_1": 569, "type_15": 11, "type_20": 16, "type_3": 104, "type_4": 21,
-                   "type_5": 131, "type_8": 1},
+        "counts": {
+            "lines": 1001,
+            "messages": 853,
+            "reject_unsupported_sentence": 15,
+            "sentences": 985,
+            "skipped": 1,
+            "type_1": 569,
+            "type_15": 11,
+            "type_20": 16,
+            "type_3": 104,
+            "type_4": 21,
+            "type_5": 131,
+            "type_8": 1,
+        },
     },
     "pyais": {
         "digest": "36d0a10cb6f3cf7eadfb59533aa08ec648b216bfe74148c6f97d7fc0179670a8",  # pragma: allowlist secret (SHA-256 of decoded output)
         "events": {"ais_other": 14, "ais_position": 762, "vessel_static": 2},
         "rejects": {"empty_payload": 100, "incomplete_group": 20},
-        "counts": {"lines": 898, "messages": 778, "reject_empty_payload": 100, "reject_incomplete_group": 20,
-                   "sentences": 898, "type_1": 667, "type_15": 7, "type_18": 19, "type_20": 1, "type_24": 2,
-                   "type_3": 76, "type_4": 6},
+        "counts": {
+            "lines": 898,
+            "messages": 778,
+            "reject_empty_payload": 100,
+            "reject_incomplete_group": 20,
+            "sentences": 898,
+            "type_1": 667,
+            "type_15": 7,
+            "type_18": 19,
+            "type_20": 1,
+            "type_24": 2,
+            "type_3": 76,
+            "type_4": 6,
+        },
     },
 }
 
@@ -94,22 +145,23 @@ def test_real_sample_decodes_exactly_as_pinned(name):
 
 
 # -- an independent 6-bit reader (ITU-R M.1371 Annex 8; no platform or pyais code) ---------------
-VDM = re.compile(r"!(?P<body>[A-Z]{2}VD[MO],\d,\d,\d?,[AB12]?,(?P<payload>[0-9:;<=>?@A-W`a-w]*),(?P<fill>[0-5]))"
-                 r"\*(?P<cs>[0-9A-F]{2})")
+VDM = re.compile(
+    r"!(?P<body>[A-Z]{2}VD[MO],\d,\d,\d?,[AB12]?,(?P<payload>[0-9:;<=>?@A-W`a-w]*),(?P<fill>[0-5]))"
+    r"\*(?P<cs>[0-9A-F]{2})"
+)
 
 
 def payload_bits(raw: str) -> str:
     """The message bits of an event's raw text: its sentences' payloads joined, fill bits cut."""
     sentences = [m for m in VDM.finditer(raw) if int(m["cs"], 16) == nmea_checksum(m["body"])]
     assert sentences and len(sentences) == raw.count("\n") + 1, raw
-    bits = "".join(format(ord(c) - 48 - (8 if ord(c) - 48 > 40 else 0), "06b")
-                   for m in sentences for c in m["payload"])
+    bits = "".join(format(ord(c) - 48 - (8 if ord(c) - 48 > 40 else 0), "06b") for m in sentences for c in m["payload"])
     fill = int(sentences[-1]["fill"])
-    return bits[:len(bits) - fill] if fill else bits
+    return bits[: len(bits) - fill] if fill else bits
 
 
 def field(bits: str, start: int, length: int, signed: bool = False) -> int:
-    value = int(bits[start:start + length], 2)
+    value = int(bits[start : start + length], 2)
     return value - (1 << length) if signed and bits[start] == "1" else value
 
 
@@ -136,20 +188,43 @@ def test_reference_reader_on_a_hand_decoded_report():
     bits = payload_bits("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A")
     assert len(bits) == 168
     assert reference_position(bits) == {
-        "msg_type": 1, "mmsi": "371798000", "latitude": pytest.approx(48.381633, abs=1e-6),
-        "longitude": pytest.approx(-123.395383, abs=1e-6), "sog_kn": 12.3, "cog_deg": 224.0, "heading_deg": 215}
+        "msg_type": 1,
+        "mmsi": "371798000",
+        "latitude": pytest.approx(48.381633, abs=1e-6),
+        "longitude": pytest.approx(-123.395383, abs=1e-6),
+        "sog_kn": 12.3,
+        "cog_deg": 224.0,
+        "heading_deg": 215,
+    }
 
 
 def test_reference_reader_maps_the_not_available_values():
     # Type 18 with lon 181, lat 91, SOG 1023, COG 3600, heading 511, packed by hand.
-    bits = (f"{18:06b}" + "00" + f"{219000001:030b}" + "0" * 8 + f"{1023:010b}" + "0"
-            + f"{181 * 600000:028b}" + f"{91 * 600000:027b}" + f"{3600:012b}" + f"{511:09b}" + "0" * 35)
+    bits = (
+        f"{18:06b}"
+        + "00"
+        + f"{219000001:030b}"
+        + "0" * 8
+        + f"{1023:010b}"
+        + "0"
+        + f"{181 * 600000:028b}"
+        + f"{91 * 600000:027b}"
+        + f"{3600:012b}"
+        + f"{511:09b}"
+        + "0" * 35
+    )
     assert len(bits) == 168
-    chars = "".join(chr(v + 48 if v < 40 else v + 56) for v in (int(bits[i:i + 6], 2) for i in range(0, 168, 6)))
+    chars = "".join(chr(v + 48 if v < 40 else v + 56) for v in (int(bits[i : i + 6], 2) for i in range(0, 168, 6)))
     body = f"AIVDM,1,1,,B,{chars},0"
     assert reference_position(payload_bits(f"!{body}*{nmea_checksum(body):02X}")) == {
-        "msg_type": 18, "mmsi": "219000001", "latitude": None, "longitude": None, "sog_kn": None,
-        "cog_deg": None, "heading_deg": None}
+        "msg_type": 18,
+        "mmsi": "219000001",
+        "latitude": None,
+        "longitude": None,
+        "sog_kn": None,
+        "cog_deg": None,
+        "heading_deg": None,
+    }
 
 
 EXACT = ("msg_type", "mmsi", "heading_deg")
@@ -158,8 +233,9 @@ EXACT = ("msg_type", "mmsi", "heading_deg")
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_every_position_matches_the_independent_reader(name):
     _, out = decode(read_lines(name))
-    positions = [e for e in out if isinstance(e, dict) and e["event_type"] == "ais_position"
-                 and e["msg_type"] in (1, 2, 3, 18)]
+    positions = [
+        e for e in out if isinstance(e, dict) and e["event_type"] == "ais_position" and e["msg_type"] in (1, 2, 3, 18)
+    ]
     # Every type 1-3 and 18 message of the file is compared (one position event each).
     assert len(positions) == sum(PINNED[name]["counts"].get(f"type_{t}", 0) for t in (1, 2, 3, 18)) > 0
     mismatches = []

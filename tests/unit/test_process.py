@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from maritimeiq.stack import process as process_mod
-from maritimeiq.stack.process import ManagedProcess, wait_until
+from maritimeiq import process as process_mod
+from maritimeiq.process import ManagedProcess, wait_until
 
 
 @pytest.fixture
@@ -53,8 +53,11 @@ def test_stop_kills_the_whole_process_group(isolated_dirs):
     proc = ManagedProcess("forking-service")
     pid = proc.start([sys.executable, "-c", FORKING_SERVICE], dict(os.environ))
     assert proc.pid() == pid
-    wait_until(lambda: proc.log_file.exists() and len(proc.log_file.read_text().split()) == 4,
-               timeout=10, what="forking service")
+    wait_until(
+        lambda: proc.log_file.exists() and len(proc.log_file.read_text().split()) == 4,
+        timeout=10,
+        what="forking service",
+    )
     pids = _pids_from_log(proc)
 
     assert proc.stop(timeout=1.0) is True
@@ -82,7 +85,7 @@ def test_wait_until_reports_a_dead_service_with_its_log(isolated_dirs):
 
 
 def test_kafka_storage_formats_with_a_cluster_id_that_looks_like_an_option(tmp_path, monkeypatch, platform_config):
-    from maritimeiq.stack import kafka as kafka_stack
+    from maritime_stack import kafka as kafka_stack
 
     monkeypatch.setattr(kafka_stack, "KAFKA_DIR", tmp_path / "kafka")
     monkeypatch.setattr(kafka_stack, "_cluster_id", lambda: "-XGOkWW8Rv6YgDt4jBblug")

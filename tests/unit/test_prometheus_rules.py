@@ -17,9 +17,28 @@ PROMETHEUS = ROOT / "ops" / "prometheus"
 DASHBOARD = ROOT / "ops" / "grafana" / "dashboards" / "maritime.json"
 PROMTOOL = shutil.which("promtool")
 # Label names and PromQL words that look like identifiers.
-NOT_METRICS = {"sum", "max", "min", "avg", "rate", "time", "by", "on", "and", "or", "unless", "without",
-               "avg_over_time", "quantile_over_time", "histogram_quantile", "topic", "partition", "job", "instance",
-               "le"}
+NOT_METRICS = {
+    "sum",
+    "max",
+    "min",
+    "avg",
+    "rate",
+    "time",
+    "by",
+    "on",
+    "and",
+    "or",
+    "unless",
+    "without",
+    "avg_over_time",
+    "quantile_over_time",
+    "histogram_quantile",
+    "topic",
+    "partition",
+    "job",
+    "instance",
+    "le",
+}
 
 
 def exported_metrics() -> set[str]:
@@ -42,13 +61,15 @@ def metric_names(expr: str) -> set[str]:
 
 
 def rules() -> list[dict]:
-    return [rule for group in yaml.safe_load((PROMETHEUS / "rules.yml").read_text())["groups"]
-            for rule in group["rules"]]
+    return [
+        rule for group in yaml.safe_load((PROMETHEUS / "rules.yml").read_text())["groups"] for rule in group["rules"]
+    ]
 
 
 def test_metric_name_extraction():
     assert metric_names('sum by (topic) (rate(bronze_rows_total{topic=~".+\\\\.dlq"}[5m])) > 0.05') == {
-        "bronze_rows_total"}
+        "bronze_rows_total"
+    }
     assert metric_names("time() - max(x_seconds) > 300 and on() y:sum > 0") == {"x_seconds", "y:sum"}
 
 
@@ -64,8 +85,11 @@ def test_alerts_follow_the_severity_policy_and_are_all_tested():
     alerts = [rule for rule in rules() if "alert" in rule]
     assert {rule["labels"]["severity"] for rule in alerts} == {"P1", "P2", "P3"}
     assert all(rule["annotations"]["runbook"].startswith("docs/OPERATIONS.md#") for rule in alerts)
-    tested = {case["alertname"] for test in yaml.safe_load((PROMETHEUS / "rules_test.yml").read_text())["tests"]
-              for case in test.get("alert_rule_test", [])}
+    tested = {
+        case["alertname"]
+        for test in yaml.safe_load((PROMETHEUS / "rules_test.yml").read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+    }
     assert {rule["alert"] for rule in alerts} == tested
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from maritimeiq.catalog import SILVER_AIS_POSITIONS
 from maritimeiq.config import PROJECT_ROOT, load_config
 from maritimeiq.spark import session_settings, spark_submit_conf
 from maritimeiq.topics import replication_factor
@@ -24,8 +25,11 @@ def example(name: str, **environ: str):
 
 
 def object_storage_settings(conf: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in conf.items() if k.startswith(("spark.hadoop.fs.s3a.", "spark.delta.logStore.",
-                                                             "spark.io.delta.storage."))}
+    return {
+        k: v
+        for k, v in conf.items()
+        if k.startswith(("spark.hadoop.fs.s3a.", "spark.delta.logStore.", "spark.io.delta.storage."))
+    }
 
 
 def test_cluster_example_sets_the_standalone_master_and_executors():
@@ -39,9 +43,10 @@ def test_cluster_example_sets_the_standalone_master_and_executors():
     assert settings["spark.driver.memory"] == "2g"
     # Executors on other hosts need a lake they can all reach.
     assert (config.lake.root, config.lake.checkpoint_root) == (S3_LAKE, S3_CHECKPOINTS)
-    assert config.lake.table_path("silver", "ais_positions") == f"{S3_LAKE}/silver/ais_positions"
+    assert SILVER_AIS_POSITIONS.path(config.lake.root) == f"{S3_LAKE}/silver/ais_positions"
     assert settings["spark.hadoop.fs.s3a.aws.credentials.provider"] == (
-        "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider")
+        "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider"
+    )
     assert settings["spark.delta.logStore.s3a.impl"] == "io.delta.storage.S3DynamoDBLogStore"
     # What every job needs still travels with the cluster settings.
     assert settings["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
@@ -84,8 +89,11 @@ def test_cluster_examples_use_the_object_storage_settings_unchanged(name):
 
 
 def test_environment_still_overrides_an_example_file():
-    config = example("cluster.yaml", MARITIME__SPARK__MASTER="spark://other-master:7077",
-                     MARITIME__SPARK__CONF__SPARK_HADOOP_FS_S3A_ENDPOINT_REGION="us-east-1")
+    config = example(
+        "cluster.yaml",
+        MARITIME__SPARK__MASTER="spark://other-master:7077",
+        MARITIME__SPARK__CONF__SPARK_HADOOP_FS_S3A_ENDPOINT_REGION="us-east-1",
+    )
     settings = session_settings(config)
     assert settings["spark.master"] == "spark://other-master:7077"
     assert settings["spark.hadoop.fs.s3a.endpoint.region"] == "us-east-1"
@@ -104,9 +112,10 @@ def test_three_broker_example_lists_three_brokers_and_the_default_topics():
     defaults = load_config(environ={})
     brokers = config.kafka.bootstrap_servers.split(",")
     assert brokers == ["kafka:9092", "kafka-2:9092", "kafka-3:9092"]
-    assert [(t.name, t.partitions) for t in config.kafka.topics] == [
-        (t.name, t.partitions) for t in defaults.kafka.topics]
-    for topic, default in zip(config.kafka.topics, defaults.kafka.topics):
+    assert [(t.name, t.partitions) for t in config.kafka.all_topics()] == [
+        (t.name, t.partitions) for t in defaults.kafka.all_topics()
+    ]
+    for topic, default in zip(config.kafka.all_topics(), defaults.kafka.all_topics()):
         assert topic.config == {**default.config, "min.insync.replicas": "2"}
 
 
@@ -139,14 +148,19 @@ def test_object_storage_maven_profile_matches_the_wheel_and_is_off_by_default():
     pom = PROJECT_ROOT / "jvm" / "spark-connectors" / "pom.xml"
     properties = _pom_properties(pom)
     wheel_jars = Path(pyspark.__file__).parent / "jars"
-    wheel_hadoop = {p.name.removeprefix("hadoop-client-api-").removesuffix(".jar")
-                    for p in wheel_jars.glob("hadoop-client-api-*.jar")}
+    wheel_hadoop = {
+        p.name.removeprefix("hadoop-client-api-").removesuffix(".jar")
+        for p in wheel_jars.glob("hadoop-client-api-*.jar")
+    }
     assert wheel_hadoop == {properties["hadoop.version"]}
     # Without the profile nothing is added to the default copy of jars.
     assert properties["object.storage.artifacts"] == ""
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
-    profile = next(p for p in ET.parse(pom).getroot().iterfind("m:profiles/m:profile", ns)
-                   if p.findtext("m:id", namespaces=ns) == "object-storage")
+    profile = next(
+        p
+        for p in ET.parse(pom).getroot().iterfind("m:profiles/m:profile", ns)
+        if p.findtext("m:id", namespaces=ns) == "object-storage"
+    )
     artifacts = [d.findtext("m:artifactId", namespaces=ns) for d in profile.iterfind("m:dependencies/m:dependency", ns)]
     assert artifacts == ["hadoop-aws"]
     assert "hadoop-aws" in profile.findtext("m:properties/m:object.storage.artifacts", namespaces=ns).split(",")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -25,8 +25,11 @@ def three_days():
 
 def test_same_seed_same_events_other_seed_other_events():
     def run(seed):
-        return [json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e)
-                for e in FleetSimulator(vessels=8, hours=12, seed=seed, bad_rate=0.05, interval_scale=10).events()]
+        return [
+            json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e)
+            for e in FleetSimulator(vessels=8, hours=12, seed=seed, bad_rate=0.05, interval_scale=10).events()
+        ]
+
     first, again, other = run(5), run(5), run(6)
     assert first == again
     assert first != other
@@ -38,7 +41,13 @@ def test_every_event_is_valid_and_in_time_order(three_days):
     times = [e["event_time"] for e in events]
     assert times == sorted(times)
     assert Counter(e["event_type"] for e in events).keys() >= {
-        "ais_position", "vessel_static", "environmental_reading", "voyage_event", "fuel_report", "maintenance_event"}
+        "ais_position",
+        "vessel_static",
+        "environmental_reading",
+        "voyage_event",
+        "fuel_report",
+        "maintenance_event",
+    }
 
 
 def test_fleet_particulars_are_plausible(three_days):
@@ -84,11 +93,14 @@ def test_reporting_intervals_follow_itu_rates():
             if c["nav_status"] != b["nav_status"]:
                 continue
             if a["ais_class"] == "A" and a["nav_status"] == 5 and b["nav_status"] == 5:
-                assert gap == 180; seen["moored"] += 1
+                assert gap == 180
+                seen["moored"] += 1
             elif a["ais_class"] == "A" and a["nav_status"] == 0 and b["nav_status"] == 0 and b["sog_kn"] <= 14:
-                assert gap == 10; seen["slow"] += 1
+                assert gap == 10
+                seen["slow"] += 1
             elif a["ais_class"] == "A" and a["nav_status"] == 0 and 14 < b["sog_kn"] <= 23:
-                assert gap == 6; seen["fast"] += 1
+                assert gap == 6
+                seen["fast"] += 1
     assert seen["moored"] and seen["slow"] and seen["fast"]
 
 
@@ -118,8 +130,13 @@ def test_voyages_and_fuel_reports(three_days):
         if e["event_type"] == "voyage_event":
             voyages[e["voyage_id"]].append(e["kind"])
     assert any(kinds == ["departure", "arrival"] for kinds in voyages.values())
-    late = [e for e in events if e["event_type"] == "voyage_event" and e["kind"] == "arrival"
-            and _t(e["actual_time"]) > _t(e["scheduled_time"])]
+    late = [
+        e
+        for e in events
+        if e["event_type"] == "voyage_event"
+        and e["kind"] == "arrival"
+        and _t(e["actual_time"]) > _t(e["scheduled_time"])
+    ]
     assert late
     reporting = {v.mmsi for v in sim.fleet if v.files_fuel_reports}
     assert all(v.gt >= FUEL_REPORT_MIN_GT for v in sim.fleet if v.files_fuel_reports)
@@ -217,8 +234,9 @@ HISTORY_DAYS = 21
 
 @pytest.fixture(scope="module")
 def with_history():
-    sim = FleetSimulator(vessels=30, hours=24, seed=5, interval_scale=30, sensor_interval_min=60,
-                         history_hours=24 * HISTORY_DAYS)
+    sim = FleetSimulator(
+        vessels=30, hours=24, seed=5, interval_scale=30, sensor_interval_min=60, history_hours=24 * HISTORY_DAYS
+    )
     return sim, list(sim.events())
 
 
@@ -284,20 +302,24 @@ def test_history_engines_wear_fail_and_carry_their_state_into_the_live_run(with_
 
 def test_history_is_reproducible_and_leaves_the_fleet_unchanged():
     def run(history_hours):
-        sim = FleetSimulator(vessels=8, hours=12, seed=4, bad_rate=0.05, interval_scale=10,
-                             history_hours=history_hours)
+        sim = FleetSimulator(vessels=8, hours=12, seed=4, bad_rate=0.05, interval_scale=10, history_hours=history_hours)
         return sim, [json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e) for e in sim.events()]
+
     (with_history, first), (_, again) = run(72), run(72)
     assert first == again
     without, _ = run(0)
-    assert [(v.mmsi, v.imo, v.dwt, v.wear_rate) for v in with_history.fleet] == \
-        [(v.mmsi, v.imo, v.dwt, v.wear_rate) for v in without.fleet]
+    assert [(v.mmsi, v.imo, v.dwt, v.wear_rate) for v in with_history.fleet] == [
+        (v.mmsi, v.imo, v.dwt, v.wear_rate) for v in without.fleet
+    ]
 
 
 def test_without_history_the_live_run_is_what_it_was(monkeypatch):
     def run():
-        return [json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e)
-                for e in FleetSimulator(vessels=8, hours=12, seed=4, bad_rate=0.05, interval_scale=10).events()]
+        return [
+            json.dumps(e, sort_keys=True) if isinstance(e, dict) else repr(e)
+            for e in FleetSimulator(vessels=8, hours=12, seed=4, bad_rate=0.05, interval_scale=10).events()
+        ]
+
     default = run()
     # No history draws nothing from the vessels' random streams: the same events as without the step.
     monkeypatch.setattr(FleetSimulator, "_engine_history", lambda self, vessel: iter(()))

@@ -14,16 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from maritime_jobs.maintenance_model import (CHAMPION_ALIAS, TrainParams, build_features, label,
-                                             train_and_register)
+from maritime_jobs.engine_model import CHAMPION_ALIAS
+from maritime_jobs.engine_model.features import build_features, label
+from maritime_jobs.engine_model.training import TrainParams, train_and_register
+from maritimeiq import catalog
 from tests.integration.servers import answers_ok, free_port, running_server
-from tests.unit.test_maintenance_model import SIM_HORIZON, simulated_silver
+from tests.unit.test_engine_model import SIM_HORIZON, simulated_silver
 
 pytestmark = pytest.mark.integration
 
 # A deliberately weak candidate: two usage features, a few shallow trees.
-WEAK = TrainParams(horizon_days=SIM_HORIZON, num_trees=10, max_depth=3,
-                   features=("running_hours_since_maintenance", "engine_load_mean_pct"))
+WEAK = TrainParams(
+    horizon_days=SIM_HORIZON,
+    num_trees=10,
+    max_depth=3,
+    features=("running_hours_since_maintenance", "engine_load_mean_pct"),
+)
 STRONG = TrainParams(horizon_days=SIM_HORIZON)
 
 
@@ -32,10 +38,22 @@ def tracking_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("mlflow")
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
-    # The platform's flags (maritimeiq.stack.mlflow), on a port of our own.
-    argv = [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-            "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-            "--artifacts-destination", str(root / "artifacts"), "--serve-artifacts", "--workers", "1"]
+    # The platform's flags (maritime_stack.mlflow), on a port of our own.
+    argv = [
+        str(Path(sys.executable).parent / "mlflow"),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{root / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(root / "artifacts"),
+        "--serve-artifacts",
+        "--workers",
+        "1",
+    ]
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     with running_server(argv, env, root / "server.log", lambda: answers_ok(f"{uri}/health"), "mlflow server"):
         yield uri
@@ -91,10 +109,11 @@ def test_champion_moves_only_to_a_better_candidate(silver, mlflow_client):
     assert "does not beat the champion" in worse.reason
 
 
-def test_airflow_dags_test_retrains_then_scores_against_the_tracking_server(airflow_home, spark, silver,
-                                                                              tracking_server):
-    """`model_retraining` then `maintenance_scoring` through Airflow, MLflow reached through
-    the `mlflow_default` Connection."""
+def test_airflow_dags_test_retrains_then_scores_against_the_tracking_server(
+    airflow_home, spark, silver, tracking_server
+):
+    """`engine_model_retraining` then `engine_maintenance_scoring` through Airflow, MLflow reached
+    through the `mlflow_default` Connection."""
     import json
 
     import mlflow
@@ -105,25 +124,38 @@ def test_airflow_dags_test_retrains_then_scores_against_the_tracking_server(airf
     readings, maintenance, last_day = silver
     assert last_day == date(2026, 12, 20) and last_day.weekday() == 6  # the Sunday a Monday run closes
     readings.write.format("delta").partitionBy("event_date").save(
-        config.lake.table_path("silver", "environmental_readings"))
+        catalog.SILVER_ENVIRONMENTAL_READINGS.path(config.lake.root)
+    )
     maintenance.write.format("delta").partitionBy("event_date").save(
-        config.lake.table_path("silver", "maintenance_events"))
+        catalog.SILVER_MAINTENANCE_EVENTS.path(config.lake.root)
+    )
     env = {**env, "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps({"conn_type": "http", "host": tracking_server})}
 
-    # The manual run of 2026-12-21 04:00 covers the week closing Monday 03:00: --end 2026-12-20.
+    # The manual run of 2026-12-21 04:00 covers the week closing Monday 03:00: feature days up to
+    # Sunday 2026-12-20 (--end 2026-12-21).
     conf = json.dumps({"horizon_days": SIM_HORIZON, "days": 60})
-    run = subprocess.run([AIRFLOW, "dags", "test", "model_retraining", "2026-12-21T04:00:00+00:00", "-c", conf],
-                         env=env, capture_output=True, text=True, timeout=1200)
+    run = subprocess.run(
+        [AIRFLOW, "dags", "test", "engine_model_retraining", "2026-12-21T04:00:00+00:00", "-c", conf],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     client = mlflow.MlflowClient(tracking_server)
     champion = client.get_model_version_by_alias("maritime-maintenance", CHAMPION_ALIAS)
     metrics = client.get_run(champion.run_id).data.metrics
     assert metrics["accuracy"] >= 0.85 and metrics["accuracy"] > metrics["baseline_accuracy"]
 
-    run = subprocess.run([AIRFLOW, "dags", "test", "maintenance_scoring", "2026-12-21T03:00:00+00:00"],
-                         env=env, capture_output=True, text=True, timeout=1200)
+    run = subprocess.run(
+        [AIRFLOW, "dags", "test", "engine_maintenance_scoring", "2026-12-21T03:00:00+00:00"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
-    predictions = spark.read.format("delta").load(config.lake.table_path("gold", "maintenance_predictions"))
+    predictions = spark.read.format("delta").load(catalog.GOLD_MAINTENANCE_PREDICTIONS.path(config.lake.root))
     rows = predictions.collect()
     assert {str(r.date) for r in rows} == {"2026-12-20"}
     assert {r.model_version for r in rows} == {int(champion.version)}

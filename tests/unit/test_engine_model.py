@@ -1,22 +1,37 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from maritime_jobs.maintenance_model import (FEATURES, TrainParams, build_features, decide_promotion, label, score,
-                                             train_model, write_predictions)
+from maritime_jobs.engine_model.features import FEATURES, build_features, label
+from maritime_jobs.engine_model.scoring import score, write_predictions
+from maritime_jobs.engine_model.training import TrainParams, decide_promotion, train_model
+from maritimeiq import catalog
 
-READINGS = ("mmsi string, event_time timestamp, event_date date, engine_temp_c double, vibration_rms_mm_s double, "
-            "lube_oil_pressure_bar double, fuel_flow_kg_h double, engine_load_pct double, running_hours double, "
-            "wind_speed_kn double, wind_dir_deg double, wave_height_m double, source string, partition int, "
-            "offset long, ingest_time timestamp")
-MAINTENANCE = ("mmsi string, event_time timestamp, event_date date, maintenance_id string, kind string, "
-               "component string, reason string, source string, partition int, offset long, ingest_time timestamp")
-READING_FIELDS = ("engine_temp_c", "vibration_rms_mm_s", "lube_oil_pressure_bar", "fuel_flow_kg_h", "engine_load_pct",
-                  "running_hours", "wind_speed_kn", "wind_dir_deg", "wave_height_m")
-DAY1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+READINGS = (
+    "mmsi string, event_time timestamp, event_date date, engine_temp_c double, vibration_rms_mm_s double, "
+    "lube_oil_pressure_bar double, fuel_flow_kg_h double, engine_load_pct double, running_hours double, "
+    "wind_speed_kn double, wind_dir_deg double, wave_height_m double, source string, partition int, "
+    "offset long, ingest_time timestamp"
+)
+MAINTENANCE = (
+    "mmsi string, event_time timestamp, event_date date, maintenance_id string, kind string, "
+    "component string, reason string, source string, partition int, offset long, ingest_time timestamp"
+)
+READING_FIELDS = (
+    "engine_temp_c",
+    "vibration_rms_mm_s",
+    "lube_oil_pressure_bar",
+    "fuel_flow_kg_h",
+    "engine_load_pct",
+    "running_hours",
+    "wind_speed_kn",
+    "wind_dir_deg",
+    "wave_height_m",
+)
+DAY1 = datetime(2026, 11, 1, tzinfo=UTC)
 VESSEL = "219000001"
 # Simulator data for the model tests: 40 ships for 50 days, readings every 4 h. The
 # simulated fleet is maintained about once a week, so a 7-day horizon labels ~80 % of
@@ -31,16 +46,29 @@ def _utc(text: str) -> datetime:
 def silver_readings(spark, rows):
     """rows: (mmsi, event_time, {field: value}) → Silver environmental_readings."""
     return spark.createDataFrame(
-        [(m, t, t.date(), *(None if values.get(f) is None else float(values[f]) for f in READING_FIELDS),
-          "test", 0, i, t)
-         for i, (m, t, values) in enumerate(rows)], READINGS)
+        [
+            (
+                m,
+                t,
+                t.date(),
+                *(None if values.get(f) is None else float(values[f]) for f in READING_FIELDS),
+                "test",
+                0,
+                i,
+                t,
+            )
+            for i, (m, t, values) in enumerate(rows)
+        ],
+        READINGS,
+    )
 
 
 def silver_maintenance(spark, rows):
     """rows: (mmsi, event_time, kind) → Silver maintenance_events."""
     return spark.createDataFrame(
         [(m, t, t.date(), f"m{i}", kind, "main_engine", None, "test", 0, i, t) for i, (m, t, kind) in enumerate(rows)],
-        MAINTENANCE)
+        MAINTENANCE,
+    )
 
 
 def simulated_silver(spark, vessels=SIM_VESSELS, days=SIM_DAYS, seed=SIM_SEED):
@@ -58,8 +86,14 @@ def simulated_silver(spark, vessels=SIM_VESSELS, days=SIM_DAYS, seed=SIM_SEED):
 
 
 def engine(load, temp, vibration, lube, wave=1.0, wind=10.0):
-    return {"engine_load_pct": load, "engine_temp_c": temp, "vibration_rms_mm_s": vibration,
-            "lube_oil_pressure_bar": lube, "wave_height_m": wave, "wind_speed_kn": wind}
+    return {
+        "engine_load_pct": load,
+        "engine_temp_c": temp,
+        "vibration_rms_mm_s": vibration,
+        "lube_oil_pressure_bar": lube,
+        "wave_height_m": wave,
+        "wind_speed_kn": wind,
+    }
 
 
 def at(day, hour):
@@ -68,17 +102,20 @@ def at(day, hour):
 
 # -- features ----------------------------------------------------------------------------------
 def test_features_by_hand(spark):
-    readings = silver_readings(spark, [
-        (VESSEL, at(1, 0), engine(50, 350, 4.0, 4.5, wave=1.0, wind=10)),
-        (VESSEL, at(1, 4), engine(50, 360, 5.0, 4.4, wave=2.0, wind=20)),
-        (VESSEL, at(1, 8), engine(0, 40, 0.1, 0.6, wave=3.0, wind=30)),
-        (VESSEL, at(1, 12), engine(0, 41, 0.1, 0.6, wave=2.0, wind=20)),
-        (VESSEL, at(2, 0), engine(0, 42, 0.1, 0.6)),
-        (VESSEL, at(2, 4), engine(100, 380, 6.0, 4.2)),
-        (VESSEL, at(2, 8), engine(100, 390, 7.0, 4.0)),
-        (VESSEL, at(2, 12), engine(0, 45, 0.1, 0.6)),
-        (VESSEL, at(3, 12), engine(0, 40, 0.1, 0.6, wave=0.5, wind=5)),
-    ])
+    readings = silver_readings(
+        spark,
+        [
+            (VESSEL, at(1, 0), engine(50, 350, 4.0, 4.5, wave=1.0, wind=10)),
+            (VESSEL, at(1, 4), engine(50, 360, 5.0, 4.4, wave=2.0, wind=20)),
+            (VESSEL, at(1, 8), engine(0, 40, 0.1, 0.6, wave=3.0, wind=30)),
+            (VESSEL, at(1, 12), engine(0, 41, 0.1, 0.6, wave=2.0, wind=20)),
+            (VESSEL, at(2, 0), engine(0, 42, 0.1, 0.6)),
+            (VESSEL, at(2, 4), engine(100, 380, 6.0, 4.2)),
+            (VESSEL, at(2, 8), engine(100, 390, 7.0, 4.0)),
+            (VESSEL, at(2, 12), engine(0, 45, 0.1, 0.6)),
+            (VESSEL, at(3, 12), engine(0, 40, 0.1, 0.6, wave=0.5, wind=5)),
+        ],
+    )
     maintenance = silver_maintenance(spark, [(VESSEL, at(2, 2), "corrective"), (VESSEL, at(3, 20), "planned")])
     rows = {r.event_date.day: r.asDict() for r in build_features(readings, maintenance).collect()}
 
@@ -88,25 +125,61 @@ def test_features_by_hand(spark):
     # Day 3: engine off; the event at 20:00 comes after the last reading, so the day ends at 0 h.
     # Completed intervals between events: 02:00 day 2 → 20:00 day 3 = 8 load-weighted hours.
     expected = {
-        1: dict(engine_temp_mean_c=355.0, engine_temp_max_c=360.0, engine_temp_trend_c=None,
-                vibration_rms_mean_mm_s=4.5, vibration_rms_max_mm_s=5.0, vibration_rms_trend_mm_s=None,
-                lube_oil_pressure_min_bar=4.4, lube_oil_pressure_mean_bar=4.45, lube_oil_pressure_trend_bar=None,
-                running_hours_since_maintenance=8.0, load_weighted_hours_since_maintenance=4.0,
-                mean_load_weighted_hours_between_maintenance=None, running_hours_day=8.0,
-                engine_load_mean_pct=25.0, wave_height_mean_m=2.0, wind_speed_mean_kn=20.0),
-        2: dict(engine_temp_mean_c=385.0, engine_temp_max_c=390.0, engine_temp_trend_c=30.0,
-                vibration_rms_mean_mm_s=6.5, vibration_rms_max_mm_s=7.0, vibration_rms_trend_mm_s=2.0,
-                lube_oil_pressure_min_bar=4.0, lube_oil_pressure_mean_bar=4.1, lube_oil_pressure_trend_bar=-0.35,
-                running_hours_since_maintenance=8.0, load_weighted_hours_since_maintenance=8.0,
-                mean_load_weighted_hours_between_maintenance=None, running_hours_day=8.0,
-                engine_load_mean_pct=50.0, wave_height_mean_m=1.0, wind_speed_mean_kn=10.0),
+        1: dict(
+            engine_temp_mean_c=355.0,
+            engine_temp_max_c=360.0,
+            engine_temp_trend_c=None,
+            vibration_rms_mean_mm_s=4.5,
+            vibration_rms_max_mm_s=5.0,
+            vibration_rms_trend_mm_s=None,
+            lube_oil_pressure_min_bar=4.4,
+            lube_oil_pressure_mean_bar=4.45,
+            lube_oil_pressure_trend_bar=None,
+            running_hours_since_maintenance=8.0,
+            load_weighted_hours_since_maintenance=4.0,
+            mean_load_weighted_hours_between_maintenance=None,
+            running_hours_day=8.0,
+            engine_load_mean_pct=25.0,
+            wave_height_mean_m=2.0,
+            wind_speed_mean_kn=20.0,
+        ),
+        2: dict(
+            engine_temp_mean_c=385.0,
+            engine_temp_max_c=390.0,
+            engine_temp_trend_c=30.0,
+            vibration_rms_mean_mm_s=6.5,
+            vibration_rms_max_mm_s=7.0,
+            vibration_rms_trend_mm_s=2.0,
+            lube_oil_pressure_min_bar=4.0,
+            lube_oil_pressure_mean_bar=4.1,
+            lube_oil_pressure_trend_bar=-0.35,
+            running_hours_since_maintenance=8.0,
+            load_weighted_hours_since_maintenance=8.0,
+            mean_load_weighted_hours_between_maintenance=None,
+            running_hours_day=8.0,
+            engine_load_mean_pct=50.0,
+            wave_height_mean_m=1.0,
+            wind_speed_mean_kn=10.0,
+        ),
         # No running reading: the condition of day 2 carries forward, trends are unknown.
-        3: dict(engine_temp_mean_c=385.0, engine_temp_max_c=390.0, engine_temp_trend_c=None,
-                vibration_rms_mean_mm_s=6.5, vibration_rms_max_mm_s=7.0, vibration_rms_trend_mm_s=None,
-                lube_oil_pressure_min_bar=4.0, lube_oil_pressure_mean_bar=4.1, lube_oil_pressure_trend_bar=None,
-                running_hours_since_maintenance=0.0, load_weighted_hours_since_maintenance=0.0,
-                mean_load_weighted_hours_between_maintenance=8.0, running_hours_day=0.0,
-                engine_load_mean_pct=0.0, wave_height_mean_m=0.5, wind_speed_mean_kn=5.0),
+        3: dict(
+            engine_temp_mean_c=385.0,
+            engine_temp_max_c=390.0,
+            engine_temp_trend_c=None,
+            vibration_rms_mean_mm_s=6.5,
+            vibration_rms_max_mm_s=7.0,
+            vibration_rms_trend_mm_s=None,
+            lube_oil_pressure_min_bar=4.0,
+            lube_oil_pressure_mean_bar=4.1,
+            lube_oil_pressure_trend_bar=None,
+            running_hours_since_maintenance=0.0,
+            load_weighted_hours_since_maintenance=0.0,
+            mean_load_weighted_hours_between_maintenance=8.0,
+            running_hours_day=0.0,
+            engine_load_mean_pct=0.0,
+            wave_height_mean_m=0.5,
+            wind_speed_mean_kn=5.0,
+        ),
     }
     assert set(rows) == {1, 2, 3}
     for day, values in expected.items():
@@ -120,7 +193,8 @@ def vessel_days(spark, mmsis, days):
     """A grid of vessel-days with two arbitrary feature columns."""
     return spark.createDataFrame(
         [(m, DAY1.date() + timedelta(days=d), float(d), float(i)) for i, m in enumerate(mmsis) for d in range(days)],
-        "mmsi string, event_date date, engine_temp_mean_c double, lube_oil_pressure_min_bar double")
+        "mmsi string, event_date date, engine_temp_mean_c double, lube_oil_pressure_min_bar double",
+    )
 
 
 def expected_labels(mmsis, days, events, horizon, observed_until):
@@ -147,8 +221,9 @@ def test_labels_by_hand_and_the_day_boundary(spark):
     assert [labels[("219000002", d)] for d in range(1, 4)] == [1.0, 1.0, 0.0]
     # Day 15 is the last whose window (16-18) has been observed.
     assert max(d for _, d in labels) == 15
-    assertDataFrameEqual(result.select("mmsi", "event_date", "label"),
-                         expected_labels(mmsis, 20, events, 3, observed_until))
+    assertDataFrameEqual(
+        result.select("mmsi", "event_date", "label"), expected_labels(mmsis, 20, events, 3, observed_until)
+    )
 
 
 def test_shifting_events_by_k_days_shifts_labels_by_k_days(spark):
@@ -164,8 +239,9 @@ def test_shifting_events_by_k_days_shifts_labels_by_k_days(spark):
 
     before, after = labels(events), labels(shifted)
     assert sum(before.values()) > 0
-    assert all(after[day + timedelta(days=k)] == value for day, value in before.items()
-               if day + timedelta(days=k) in after)
+    assert all(
+        after[day + timedelta(days=k)] == value for day, value in before.items() if day + timedelta(days=k) in after
+    )
     # The first k days of the shifted run precede every shifted event's window.
     assert all(after[DAY1.date() + timedelta(days=d)] == 0.0 for d in range(k))
 
@@ -178,23 +254,26 @@ def test_labels_do_not_depend_on_feature_columns(spark):
     reference = label(grid, maintenance, 3, observed_until).select("mmsi", "event_date", "label")
     # Features reversed across rows, or absent altogether: the same labels.
     values = [(r.engine_temp_mean_c, r.lube_oil_pressure_min_bar) for r in grid.collect()][::-1]
-    permuted = spark.createDataFrame(
-        [(r.mmsi, r.event_date, *v) for r, v in zip(grid.collect(), values)], grid.schema)
+    permuted = spark.createDataFrame([(r.mmsi, r.event_date, *v) for r, v in zip(grid.collect(), values)], grid.schema)
     keys_only = grid.select("mmsi", "event_date")
     for variant in (permuted, keys_only):
-        assertDataFrameEqual(label(variant, maintenance, 3, observed_until).select("mmsi", "event_date", "label"),
-                             reference)
+        assertDataFrameEqual(
+            label(variant, maintenance, 3, observed_until).select("mmsi", "event_date", "label"), reference
+        )
 
 
 # -- promotion ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("metrics", "champion_auc", "promote"), [
-    ({"accuracy": 0.80, "baseline_accuracy": 0.60, "roc_auc": 0.85}, None, True),     # first, beats baseline
-    ({"accuracy": 0.58, "baseline_accuracy": 0.60, "roc_auc": 0.70}, None, False),    # first, worse than baseline
-    ({"accuracy": 0.90, "baseline_accuracy": 0.60, "roc_auc": 0.905}, 0.90, False),   # better, but by < margin
-    ({"accuracy": 0.90, "baseline_accuracy": 0.60, "roc_auc": 0.92}, 0.90, True),     # beats the champion by 0.02
-    ({"accuracy": 0.85, "baseline_accuracy": 0.60, "roc_auc": 0.88}, 0.90, False),    # worse than the champion
-    ({"accuracy": 0.50, "baseline_accuracy": 0.60, "roc_auc": 0.99}, 0.90, False),    # high AUC, below baseline
-])
+@pytest.mark.parametrize(
+    ("metrics", "champion_auc", "promote"),
+    [
+        ({"accuracy": 0.80, "baseline_accuracy": 0.60, "roc_auc": 0.85}, None, True),  # first, beats baseline
+        ({"accuracy": 0.58, "baseline_accuracy": 0.60, "roc_auc": 0.70}, None, False),  # first, worse than baseline
+        ({"accuracy": 0.90, "baseline_accuracy": 0.60, "roc_auc": 0.905}, 0.90, False),  # better, but by < margin
+        ({"accuracy": 0.90, "baseline_accuracy": 0.60, "roc_auc": 0.92}, 0.90, True),  # beats the champion by 0.02
+        ({"accuracy": 0.85, "baseline_accuracy": 0.60, "roc_auc": 0.88}, 0.90, False),  # worse than the champion
+        ({"accuracy": 0.50, "baseline_accuracy": 0.60, "roc_auc": 0.99}, 0.90, False),  # high AUC, below baseline
+    ],
+)
 def test_promotion_decision(metrics, champion_auc, promote):
     decision, reason = decide_promotion(metrics, champion_auc, margin=0.01)
     assert decision is promote
@@ -244,12 +323,19 @@ def test_model_beats_the_majority_baseline_on_held_out_weeks(trained):
 def test_scoring_a_day_twice_gives_identical_predictions(spark, simulated, trained, tmp_path):
     readings, maintenance, _ = simulated
     features = build_features(readings, maintenance).cache()
-    output = str(tmp_path / "maintenance_predictions")
+    lake = str(tmp_path)
     day, other = date(2026, 12, 10), date(2026, 12, 11)
-    write_predictions(score(features, trained.model, other, "maritime-maintenance", "3"), output, other)
-    write_predictions(score(features, trained.model, day, "maritime-maintenance", "3"), output, day)
+
+    def score_day(scored: date) -> None:
+        end = scored + timedelta(days=1)
+        predictions = score(features, trained.model, scored, end, "maritime-maintenance", "3")
+        write_predictions(predictions, lake, scored, end)
+
+    score_day(other)
+    score_day(day)
+    output = catalog.GOLD_MAINTENANCE_PREDICTIONS.path(lake)
     first = spark.read.format("delta").load(output).collect()
-    write_predictions(score(features, trained.model, day, "maritime-maintenance", "3"), output, day)
+    score_day(day)
     again = spark.read.format("delta").load(output)
     assertDataFrameEqual(again, first)
 

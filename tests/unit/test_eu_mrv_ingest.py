@@ -11,14 +11,18 @@ from collections import Counter
 
 import pytest
 
-from maritime_jobs import eu_mrv, eu_mrv_parse
+from maritime_jobs.eu_mrv_ingest import __main__ as eu_mrv_ingest
+from maritime_jobs.eu_mrv_ingest import parse as eu_mrv_parse
+from maritimeiq import catalog
 from tests.conftest import SHARED_DATA
 
 MRV_DIR = SHARED_DATA / "eu-mrv-2018-2020"
 YEARS = (2018, 2019, 2020)
-WORKBOOKS = {2018: "2018-v268-06102022-EU_MRV_Publication_of_information.xlsx",
-             2019: "2019-v211-07102022-EU_MRV_Publication_of_information.xlsx",
-             2020: "2020-v181-01122022-EU_MRV_Publication_of_information.xlsx"}
+WORKBOOKS = {
+    2018: "2018-v268-06102022-EU_MRV_Publication_of_information.xlsx",
+    2019: "2019-v211-07102022-EU_MRV_Publication_of_information.xlsx",
+    2020: "2020-v181-01122022-EU_MRV_Publication_of_information.xlsx",
+}
 
 # Pinned from the published files (v268, v211, v181); the CSV-based tests recompute them.
 INPUT_ROWS = {2018: 12256, 2019: 12395, 2020: 12044}
@@ -30,19 +34,31 @@ TIME_AT_SEA_EXCEEDS_YEAR = {2018: 11, 2019: 9}  # up to 603,401,037 h (IMO 92729
 
 # Independent of the module under test: the flat CSVs' own header names and the rules
 # written out again (MEPC.364(79) C_F: methanol 1.375 ... diesel/gas oil 3.206).
-FLAT_COLUMNS = {"imo": "IMO Number", "period": "Reporting Period", "fuel": "Total fuel consumption [m tonnes]",
-                "co2": "Total CO₂ emissions [m tonnes]",
-                "fuel_pd": "Annual average Fuel consumption per distance [kg / n mile]",
-                "co2_pd": "Annual average CO₂ emissions per distance [kg CO₂ / n mile]"}
+FLAT_COLUMNS = {
+    "imo": "IMO Number",
+    "period": "Reporting Period",
+    "fuel": "Total fuel consumption [m tonnes]",
+    "co2": "Total CO₂ emissions [m tonnes]",
+    "fuel_pd": "Annual average Fuel consumption per distance [kg / n mile]",
+    "co2_pd": "Annual average CO₂ emissions per distance [kg CO₂ / n mile]",
+}
 FLAT_TIME_AT_SEA = ("Annual Total time spent at sea [hours]", "Annual Time spent at sea [hours]")
 REQUIRED_ORDER = ("imo", "period", "fuel", "co2", "time", "fuel_pd", "co2_pd")
-SILVER_NAME = {"imo": "imo", "period": "reporting_period", "fuel": "fuel_t", "co2": "co2_t",
-               "time": "time_at_sea_h", "fuel_pd": "fuel_per_distance_kg_nm", "co2_pd": "co2_per_distance_kg_nm"}
+SILVER_NAME = {
+    "imo": "imo",
+    "period": "reporting_period",
+    "fuel": "fuel_t",
+    "co2": "co2_t",
+    "time": "time_at_sea_h",
+    "fuel_pd": "fuel_per_distance_kg_nm",
+    "co2_pd": "co2_per_distance_kg_nm",
+}
 
 DRY_RUN_KEYS = {"imo", "reporting_period", "ship_type", "fuel_t", "co2_t", "distance_nm", "implied_cf", "quarantine"}
 
-needs_data = pytest.mark.skipif(not all((MRV_DIR / f).is_file() for f in WORKBOOKS.values()),
-                                reason=f"EU MRV workbooks not found under {MRV_DIR}")
+needs_data = pytest.mark.skipif(
+    not all((MRV_DIR / f).is_file() for f in WORKBOOKS.values()), reason=f"EU MRV workbooks not found under {MRV_DIR}"
+)
 
 
 def _flat(year: int) -> list[dict[str, str]]:
@@ -90,11 +106,15 @@ def _expected(row: dict[str, str], year: int) -> dict:
     distance = fuel * 1000 / fuel_pd
     co2_low = (fuel - h) * (co2_pd - h) / (fuel_pd + h)
     co2_high = (fuel + h) * (co2_pd + h) / (fuel_pd - h)
-    return {"quarantine": None, "distance_nm": distance, "implied_cf": co2 / fuel,
-            "cf_out_of_range": cf_low > 3.206 or cf_high < 1.375,
-            "co2_distance_mismatch": not (co2_low - h <= co2 <= co2_high + h),
-            "time_at_sea_exceeds_year": numbers["time"] > (8784 if year % 4 == 0 else 8760),
-            "check_relative_error": abs(distance * co2_pd / 1000 - co2) / co2 if co2 else 0.0}
+    return {
+        "quarantine": None,
+        "distance_nm": distance,
+        "implied_cf": co2 / fuel,
+        "cf_out_of_range": cf_low > 3.206 or cf_high < 1.375,
+        "co2_distance_mismatch": not (co2_low - h <= co2 <= co2_high + h),
+        "time_at_sea_exceeds_year": numbers["time"] > (8784 if year % 4 == 0 else 8760),
+        "check_relative_error": abs(distance * co2_pd / 1000 - co2) / co2 if co2 else 0.0,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +195,9 @@ def test_quarantine_counts_per_reason(parsed, flat):
     assert counted == expected
     assert counted == QUARANTINE
     # EMSA writes the marker into both per-distance columns of those rows.
-    assert all(r.problems[:2] == [DIVISION_BY_ZERO, "co2_per_distance_kg_nm: Division by zero!"]
-               for r in reports if r.problems)
+    assert all(
+        r.problems[:2] == [DIVISION_BY_ZERO, "co2_per_distance_kg_nm: Division by zero!"] for r in reports if r.problems
+    )
 
 
 @needs_data
@@ -199,7 +220,7 @@ def test_cf_flags_pinned(parsed):
 def test_dry_run_prints_one_json_line_per_input_row(parsed):
     _, reports = parsed
     out = io.StringIO()
-    eu_mrv.print_dry_run([r for r in reports if r.period == 2018], out)
+    eu_mrv_ingest.print_dry_run([r for r in reports if r.period == 2018], out)
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(records) == INPUT_ROWS[2018]
     assert set(records[0]) == DRY_RUN_KEYS
@@ -212,10 +233,17 @@ def test_dry_run_prints_one_json_line_per_input_row(parsed):
 
 # --- rules on constructed rows (no data needed) -------------------------------------
 
-HEADER = ["IMO Number", "Name", "Ship type", "Reporting Period", "Total fuel consumption [m tonnes]",
-          "Total CO₂ emissions [m tonnes]", "Annual Time spent at sea [hours]",
-          "Annual average Fuel consumption per distance [kg / n mile]",
-          "Annual average CO₂ emissions per distance [kg CO₂ / n mile]"]
+HEADER = [
+    "IMO Number",
+    "Name",
+    "Ship type",
+    "Reporting Period",
+    "Total fuel consumption [m tonnes]",
+    "Total CO₂ emissions [m tonnes]",
+    "Annual Time spent at sea [hours]",
+    "Annual average Fuel consumption per distance [kg / n mile]",
+    "Annual average CO₂ emissions per distance [kg CO₂ / n mile]",
+]
 
 
 def _sheet(*rows):
@@ -227,14 +255,29 @@ def _row(imo="9751406", fuel=1000.0, co2=3114.0, fpd=50.0, cpd=155.7, name="A", 
 
 
 def test_reasons_name_the_column_and_the_problem():
-    rows = [_row(), _row(imo=None), _row(imo="9751407"), _row(imo="9083108", fuel="N/A"),
-            _row(imo="9321483", co2="Not Applicable"), _row(imo="9074729", fpd="Division by zero!"),
-            _row(imo="9454266", time="lots"), _row(imo="9436082", cpd=-1.0), _row(imo="9480710", fuel=0.0, co2=0.0)]
+    rows = [
+        _row(),
+        _row(imo=None),
+        _row(imo="9751407"),
+        _row(imo="9083108", fuel="N/A"),
+        _row(imo="9321483", co2="Not Applicable"),
+        _row(imo="9074729", fpd="Division by zero!"),
+        _row(imo="9454266", time="lots"),
+        _row(imo="9436082", cpd=-1.0),
+        _row(imo="9480710", fuel=0.0, co2=0.0),
+    ]
     reports = eu_mrv_parse.finish(eu_mrv_parse.parse_rows(_sheet(*rows), "test.xlsx"))
     assert [r.quarantine for r in reports] == [
-        None, "imo: missing", "imo: invalid check digit", "fuel_t: N/A", "co2_t: Not Applicable",
-        "fuel_per_distance_kg_nm: Division by zero!", "time_at_sea_h: non-numeric", "co2_per_distance_kg_nm: negative",
-        "fuel_t: zero, implied CO2 factor undefined"]
+        None,
+        "imo: missing",
+        "imo: invalid check digit",
+        "fuel_t: N/A",
+        "co2_t: Not Applicable",
+        "fuel_per_distance_kg_nm: Division by zero!",
+        "time_at_sea_h: non-numeric",
+        "co2_per_distance_kg_nm: negative",
+        "fuel_t: zero, implied CO2 factor undefined",
+    ]
     assert reports[0].source_row == 4 and reports[1].period == 2020  # the file's period
     assert math.isclose(reports[0].values["distance_nm"], 20000.0)
 
@@ -269,37 +312,59 @@ def test_dry_run_cli_on_a_workbook(tmp_path, capsys, monkeypatch):
         sheet.append(row)
     path = tmp_path / "mrv.xlsx"
     workbook.save(path)
-    # --dry-run needs neither the platform configuration nor Spark.
+    # --dry-run starts no Spark session.
     monkeypatch.setattr("maritimeiq.spark.get_spark", lambda *a, **k: pytest.fail("Spark started"))
-    eu_mrv.main([str(tmp_path / "*.xlsx"), "--dry-run"])
+    eu_mrv_ingest.main([str(tmp_path / "*.xlsx"), "--dry-run"])
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [set(r) for r in records] == [DRY_RUN_KEYS] * 2
     assert [r["quarantine"] for r in records] == [None, "fuel_t: N/A"]
     assert records[0]["distance_nm"] == 20000.0 and records[1]["distance_nm"] is None
 
 
+def test_both_console_scripts_run_the_ingest():
+    """`maritime-mrv` is the name the ingest was published under; `maritime-eu-mrv-ingest`
+    matches its module and DAG."""
+    from importlib.metadata import entry_points
+
+    scripts = {e.name: e for e in entry_points(group="console_scripts")}
+    assert scripts["maritime-mrv"].load() is eu_mrv_ingest.main
+    assert scripts["maritime-eu-mrv-ingest"].load() is eu_mrv_ingest.main
+
+
 def test_expand_refuses_patterns_matching_nothing(tmp_path):
     (tmp_path / "a.xlsx").write_bytes(b"")
-    assert eu_mrv.expand(["*.xlsx"], root=tmp_path) == [str(tmp_path / "a.xlsx")]
+    assert eu_mrv_ingest.expand(["*.xlsx"], root=tmp_path) == [str(tmp_path / "a.xlsx")]
     with pytest.raises(FileNotFoundError):
-        eu_mrv.expand([str(tmp_path / "missing-*.xlsx")])
+        eu_mrv_ingest.expand([str(tmp_path / "missing-*.xlsx")])
 
 
 def test_delta_write_is_idempotent(spark, tmp_path):
     from pyspark.testing import assertDataFrameEqual
 
-    rows = [_row(), _row(imo="9083108", fuel=500.0, co2=1557.0, fpd=25.0, cpd=77.85),
-            _row(imo="9321483", fuel=200.0, co2=2000.0, fpd=10.0, cpd=100.0), _row(imo="9074729", fpd="N/A"),
-            _row(imo="9454266", period=2019.0, fuel=300.0, co2=825.0, fpd=15.0, cpd=41.25, time=9000.0)]
+    rows = [
+        _row(),
+        _row(imo="9083108", fuel=500.0, co2=1557.0, fpd=25.0, cpd=77.85),
+        _row(imo="9321483", fuel=200.0, co2=2000.0, fpd=10.0, cpd=100.0),
+        _row(imo="9074729", fpd="N/A"),
+        _row(imo="9454266", period=2019.0, fuel=300.0, co2=825.0, fpd=15.0, cpd=41.25, time=9000.0),
+    ]
     reports = eu_mrv_parse.finish(eu_mrv_parse.parse_rows(_sheet(*rows), "t.xlsx"))
-    outputs = eu_mrv.Outputs(str(tmp_path / "silver"), str(tmp_path / "gold"))
+    lake = str(tmp_path)
+    silver, quarantine, gold_path = (
+        table.path(lake)
+        for table in (
+            catalog.SILVER_EU_MRV_REPORTS,
+            catalog.SILVER_EU_MRV_QUARANTINE,
+            catalog.GOLD_EU_MRV_SHIP_TYPE_YEAR,
+        )
+    )
 
-    assert eu_mrv.load(spark, reports, outputs) == {"reports": 4, "quarantined": 1}
-    first = {p: spark.read.format("delta").load(p).collect() for p in (outputs.reports, outputs.quarantine, outputs.gold)}
-    eu_mrv.load(spark, reports, outputs)
+    assert eu_mrv_ingest.load(spark, reports, lake) == {"reports": 4, "quarantined": 1}
+    first = {p: spark.read.format("delta").load(p).collect() for p in (silver, quarantine, gold_path)}
+    eu_mrv_ingest.load(spark, reports, lake)
     for path, before in first.items():
         assertDataFrameEqual(spark.read.format("delta").load(path), before)
-    gold = {(r.reporting_period, r.ship_type): r for r in first[outputs.gold]}
+    gold = {(r.reporting_period, r.ship_type): r for r in first[gold_path]}
     g2020 = gold[(2020, "Bulk carrier")]
     assert (g2020.ships, g2020.fuel_t, g2020.co2_t, g2020.distance_nm) == (3, 1700.0, 6671.0, 60000.0)
     assert math.isclose(g2020.median_implied_cf, 3.114) and g2020.ships_cf_out_of_range == 1
@@ -307,6 +372,6 @@ def test_delta_write_is_idempotent(spark, tmp_path):
     assert (g2019.ships, g2019.time_at_sea_h, g2019.ships_time_at_sea_exceeds_year) == (1, None, 1)
     assert g2020.time_at_sea_h == 6000.0
     # Rerunning one period leaves the other period's rows alone.
-    eu_mrv.load(spark, [r for r in reports if r.period == 2019], outputs)
-    assertDataFrameEqual(spark.read.format("delta").load(outputs.gold), first[outputs.gold])
-    assert spark.read.format("delta").load(outputs.quarantine).count() == 1
+    eu_mrv_ingest.load(spark, [r for r in reports if r.period == 2019], lake)
+    assertDataFrameEqual(spark.read.format("delta").load(gold_path), first[gold_path])
+    assert spark.read.format("delta").load(quarantine).count() == 1
