@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 JARS_STAMP := var/jars/.stamp
 VENV_STAMP := $(VENV)/.stamp
 
-.PHONY: help setup system-deps python-deps jars lock up down status demo test test-unit test-integration audit compose-plugin bench clean
+.PHONY: help setup system-deps python-deps jars lock up down status demo test test-unit test-integration audit lint compose-plugin bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -75,6 +75,11 @@ test: setup  ## the whole test suite (starts the services it needs)
 
 audit: python-deps  ## secrets scan of tracked files and dependency vulnerability audit (run by CI)
 	$(BIN)/python ops/audit.py
+
+lint: python-deps  ## ruff lint and format check of the tree, mypy on the runtime library (run by CI)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-unit: setup
 	$(BIN)/pytest -m "not integration"

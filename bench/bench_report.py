@@ -25,8 +25,10 @@ class Seed:
 
 SUSTAINED = Seed("500 msgs/s sustained", 500.0, "msgs/s")
 HOURLY = Seed("10 M records/hour", 10_000_000.0, "records/hour")
-SEED_NOTE = ("Seed figures: 500 msgs/s sustained; 10 M records/hour = 166,667 records/min = 2,778 records/s. "
-             "Ratio = result / seed figure in the result's unit.")
+SEED_NOTE = (
+    "Seed figures: 500 msgs/s sustained; 10 M records/hour = 166,667 records/min = 2,778 records/s. "
+    "Ratio = result / seed figure in the result's unit."
+)
 
 
 def _split(unit: str) -> tuple[str, float]:
@@ -100,12 +102,21 @@ def render_table(measures: list[Measure]) -> str:
 
 # -- rows per benchmark --------------------------------------------------------------------------
 
+
 def _producer(r: dict[str, Any]) -> list[Measure]:
     return [
-        Measure(f"Producer: {r['events']:,} pre-built simulator events, acks=all", r["prebuilt_msgs_per_s"],
-                "msgs/s", SUSTAINED),
-        Measure(f"Producer: simulator generating while producing ({r['events']:,} events)", r["live_msgs_per_s"],
-                "msgs/s", SUSTAINED),
+        Measure(
+            f"Producer: {r['events']:,} pre-built simulator events, acks=all",
+            r["prebuilt_msgs_per_s"],
+            "msgs/s",
+            SUSTAINED,
+        ),
+        Measure(
+            f"Producer: simulator generating while producing ({r['events']:,} events)",
+            r["live_msgs_per_s"],
+            "msgs/s",
+            SUSTAINED,
+        ),
     ]
 
 
@@ -113,33 +124,55 @@ def _bronze(r: dict[str, Any]) -> list[Measure]:
     steady = r["latency_steady"]
     at = f"at {r['latency_rate_msgs_per_s']:,.0f} msgs/s, steady window of {steady['rows']:,} rows"
     return [
-        Measure(f"Kafka → Bronze: draining a {r['messages']:,}-message backlog", r["throughput_msgs_per_s"],
-                "msgs/s", SUSTAINED),
+        Measure(
+            f"Kafka → Bronze: draining a {r['messages']:,}-message backlog",
+            r["throughput_msgs_per_s"],
+            "msgs/s",
+            SUSTAINED,
+        ),
         Measure(f"Kafka → Bronze: produce → queryable latency p50 {at}", steady["p50_ms"], "ms"),
-        Measure(f"Kafka → Bronze: produce → queryable latency p99 {at} (target ≤ 3,000 ms)", steady["p99_ms"],
-                "ms"),
+        Measure(f"Kafka → Bronze: produce → queryable latency p99 {at} (target ≤ 3,000 ms)", steady["p99_ms"], "ms"),
     ]
 
 
 def _silver(r: dict[str, Any]) -> list[Measure]:
-    return [Measure(f"Bronze → Silver AIS: {run['rows']:,} Bronze rows ({run['seconds']:,.0f} s)",
-                    run["rows_per_min"], "records/min", HOURLY) for run in r["runs"]]
+    return [
+        Measure(
+            f"Bronze → Silver AIS: {run['rows']:,} Bronze rows ({run['seconds']:,.0f} s)",
+            run["rows_per_min"],
+            "records/min",
+            HOURLY,
+        )
+        for run in r["runs"]
+    ]
 
 
 def _emissions(r: dict[str, Any]) -> list[Measure]:
-    return [Measure(f"Emissions and CII: {r['positions']:,} Silver positions + {r['records'] - r['positions']:,} "
-                    f"other input records, {r['vessels']:,} vessels ({r['seconds']:,.0f} s)",
-                    r["records_per_min"], "records/min", HOURLY)]
+    return [
+        Measure(
+            f"Emissions and CII: {r['positions']:,} Silver positions + {r['records'] - r['positions']:,} "
+            f"other input records, {r['vessels']:,} vessels ({r['seconds']:,.0f} s)",
+            r["records_per_min"],
+            "records/min",
+            HOURLY,
+        )
+    ]
 
 
 def _zorder(r: dict[str, Any]) -> list[Measure]:
-    table = (f"{r['rows']:,} rows from {r['appends']} appends; OPTIMIZE ZORDER BY (mmsi, event_time), "
-             f"max file {r['max_file_mib']:g} MiB")
+    table = (
+        f"{r['rows']:,} rows from {r['appends']} appends; OPTIMIZE ZORDER BY (mmsi, event_time), "
+        f"max file {r['max_file_mib']:g} MiB"
+    )
     return [
-        Measure(f"`mmsi = X` query: files read before OPTIMIZE, of {r['files_before']:,} ({table})",
-                r["files_read_before"], "files"),
-        Measure(f"`mmsi = X` query: files read after OPTIMIZE, of {r['files_after']:,}", r["files_read_after"],
-                "files"),
+        Measure(
+            f"`mmsi = X` query: files read before OPTIMIZE, of {r['files_before']:,} ({table})",
+            r["files_read_before"],
+            "files",
+        ),
+        Measure(
+            f"`mmsi = X` query: files read after OPTIMIZE, of {r['files_after']:,}", r["files_read_after"], "files"
+        ),
         Measure("OPTIMIZE ZORDER duration", r["optimize_seconds"], "s"),
     ]
 
@@ -160,9 +193,13 @@ def _pipeline(r: dict[str, Any]) -> list[Measure]:
 def _dag_import(r: dict[str, Any]) -> list[Measure]:
     baseline = r["baseline_provider_operator_seconds"]
     return [
-        Measure(f"DAG file import, slowest of {r['files']} (`{r['slowest_file']}`, median of {r['repeat']}; "
-                f"{r['slowest_to_baseline']:.2f}× the Spark provider's operator module alone, "
-                f"{baseline * 1000:,.0f} ms; task start-up budget 120 s)", r["slowest_seconds"] * 1000, "ms"),
+        Measure(
+            f"DAG file import, slowest of {r['files']} (`{r['slowest_file']}`, median of {r['repeat']}; "
+            f"{r['slowest_to_baseline']:.2f}× the Spark provider's operator module alone, "
+            f"{baseline * 1000:,.0f} ms; task start-up budget 120 s)",
+            r["slowest_seconds"] * 1000,
+            "ms",
+        ),
     ]
 
 
@@ -203,10 +240,13 @@ def measures(results: dict[str, dict[str, Any]]) -> list[Measure]:
 
 # -- machine and block ---------------------------------------------------------------------------
 
+
 def machine_text(m: dict[str, Any]) -> str:
-    return (f"{m['cpu_model']} ({m['arch']}), {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM, "
-            f"swap {m['swap_gib']:.1f} GiB, {m['os']} (kernel {m['kernel']}), {m['java']}, Python {m['python']}; "
-            f"host `{m['host']}`")
+    return (
+        f"{m['cpu_model']} ({m['arch']}), {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM, "
+        f"swap {m['swap_gib']:.1f} GiB, {m['os']} (kernel {m['kernel']}), {m['java']}, Python {m['python']}; "
+        f"host `{m['host']}`"
+    )
 
 
 def is_idle(load_1min: float, cores: int) -> bool:
@@ -221,19 +261,21 @@ def load_text(load: list[float], cores: int) -> str:
 
 def render_block(run: dict[str, Any]) -> str:
     """The generated section: heading, machine, load, the table, seed note, raw results file."""
-    return "\n".join([
-        f"## All benchmarks (`make bench`, scale {run['scale']}) — {run['date']}",
-        "",
-        f"**Machine**: {machine_text(run['machine'])}.",
-        load_text(run["load_before"], run["machine"]["cores"]),
-        f"Total run time {run['wall_seconds'] / 60:.0f} min"
-        + (f" at commit `{run['revision']}`." if run.get("revision") else "."),
-        "",
-        render_table(measures(run["benchmarks"])),
-        "",
-        SEED_NOTE,
-        f"Raw results: [`{run['results_file']}`]({run['results_file']}).",
-    ])
+    return "\n".join(
+        [
+            f"## All benchmarks (`make bench`, scale {run['scale']}) — {run['date']}",
+            "",
+            f"**Machine**: {machine_text(run['machine'])}.",
+            load_text(run["load_before"], run["machine"]["cores"]),
+            f"Total run time {run['wall_seconds'] / 60:.0f} min"
+            + (f" at commit `{run['revision']}`." if run.get("revision") else "."),
+            "",
+            render_table(measures(run["benchmarks"])),
+            "",
+            SEED_NOTE,
+            f"Raw results: [`{run['results_file']}`]({run['results_file']}).",
+        ]
+    )
 
 
 def replace_block(document: str, block: str) -> str:

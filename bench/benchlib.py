@@ -123,9 +123,14 @@ class BenchTopics:
         prefix = f"bench.{label}.{uuid.uuid4().hex[:8]}."
         specs = kafka.all_topics()
         self.names = {t.name: prefix + t.name for t in specs}
-        futures = self._admin.create_topics([NewTopic(self.names[t.name], num_partitions=t.partitions,
-                                                      replication_factor=1, config={"retention.ms": "-1"})
-                                             for t in specs])
+        futures = self._admin.create_topics(
+            [
+                NewTopic(
+                    self.names[t.name], num_partitions=t.partitions, replication_factor=1, config={"retention.ms": "-1"}
+                )
+                for t in specs
+            ]
+        )
         for future in futures.values():
             future.result()
 

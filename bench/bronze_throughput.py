@@ -19,8 +19,8 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,10 +31,10 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from benchlib import group_rss_mib, write_json
-from maritime_streaming.bronze import table_name
+from maritimeiq.catalog import bronze_table
 from maritimeiq.config import get_config, load_config
+from maritimeiq.process import stop_group
 from maritimeiq.spark import get_spark
-from maritimeiq.stack.process import stop_group
 
 GROUP = "bronze-bench"
 PAYLOAD = "x" * 440  # with the JSON envelope, ~500 bytes per message
@@ -47,8 +47,9 @@ def make_topic(admin: AdminClient) -> str:
 
 
 def produce(kafka, topic: str, count: int, rate: float | None) -> None:
-    producer = Producer(kafka.client_config(**{"acks": "all", "enable.idempotence": True, "linger.ms": 5,
-                                               "compression.type": "snappy"}))
+    producer = Producer(
+        kafka.client_config(**{"acks": "all", "enable.idempotence": True, "linger.ms": 5, "compression.type": "snappy"})
+    )
     started = time.monotonic()
     for i in range(count):
         value = json.dumps({"seq": i, "sent_ms": int(time.time() * 1000), "pad": PAYLOAD})
@@ -74,11 +75,27 @@ def committed_total(kafka, topic: str) -> int:
 
 
 def start_worker(topic: str, env: dict[str, str], max_per_batch: int, trigger: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "maritime_streaming.bronze", "--topic", topic,
-                             "--trigger-seconds", str(trigger), "--metrics-port", "0", "--group", GROUP,
-                             "--max-offsets-per-trigger", str(max_per_batch)],
-                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "maritime_streaming.bronze",
+            "--topic",
+            topic,
+            "--trigger-seconds",
+            str(trigger),
+            "--metrics-port",
+            "0",
+            "--group",
+            GROUP,
+            "--max-offsets-per-trigger",
+            str(max_per_batch),
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def wait_committed(kafka, topic: str, count: int, worker: subprocess.Popen, first_batch: list | None = None) -> None:
@@ -116,8 +133,11 @@ def throughput(args, kafka, admin: AdminClient, env: dict[str, str], topics: lis
     started, first_committed = first[0]
     drained = args.messages - first_committed
     rate = drained / (finished - started)
-    print(f"throughput: {args.messages:,} messages; {drained:,} after the first batch in "
-          f"{finished - started:.1f} s = {rate:,.0f} msgs/s; worker RSS {rss:,.0f} MiB", flush=True)
+    print(
+        f"throughput: {args.messages:,} messages; {drained:,} after the first batch in "
+        f"{finished - started:.1f} s = {rate:,.0f} msgs/s; worker RSS {rss:,.0f} MiB",
+        flush=True,
+    )
     return {"messages": args.messages, "batch": args.batch, "throughput_msgs_per_s": rate, "drain_rss_mib": rss}
 
 
@@ -140,16 +160,22 @@ def latency(args, kafka, admin: AdminClient, env: dict[str, str], topics: list[s
 
     config = load_config(environ=env)
     spark = get_spark("bronze-bench", config=config)
-    path = config.lake.table_path("bronze", table_name(topic))
+    path = bronze_table(topic).path(config.lake.root)
     from delta.tables import DeltaTable
 
     DeltaTable.forPath(spark, path).history().select("version", "timestamp").createOrReplaceTempView("v")
-    adds = spark.read.json(f"{path}/_delta_log/*.json").where("add IS NOT NULL") \
-        .selectExpr("add.path AS file", "CAST(regexp_extract(input_file_name(), '(\\\\d+)\\\\.json', 1) AS BIGINT) AS version")
+    adds = (
+        spark.read.json(f"{path}/_delta_log/*.json")
+        .where("add IS NOT NULL")
+        .selectExpr(
+            "add.path AS file", "CAST(regexp_extract(input_file_name(), '(\\\\d+)\\\\.json', 1) AS BIGINT) AS version"
+        )
+    )
     adds.createOrReplaceTempView("adds")
     spark.read.format("delta").load(path).selectExpr(
         "get_json_object(CAST(value AS STRING), '$.sent_ms') AS sent_ms",
-        "CAST(get_json_object(CAST(value AS STRING), '$.seq') AS BIGINT) AS seq", "_metadata.file_path AS file_path"
+        "CAST(get_json_object(CAST(value AS STRING), '$.seq') AS BIGINT) AS seq",
+        "_metadata.file_path AS file_path",
     ).where(f"seq >= {warmup}").createOrReplaceTempView("rows")
     window = f"seq < {warmup + measured}"
     latencies = spark.sql("""
@@ -158,12 +184,20 @@ def latency(args, kafka, admin: AdminClient, env: dict[str, str], topics: list[s
         JOIN v ON v.version = a.version
     """)
     result = {"latency_rate_msgs_per_s": args.rate, "latency_seconds": args.seconds, "latency_rss_mib": rss}
-    for key, label, rows in (("latency_steady", "steady window", latencies.where(window)),
-                             ("latency_all", "including the final batches", latencies)):
-        row = rows.selectExpr("percentile_approx(latency_ms, 0.5) AS p50", "percentile_approx(latency_ms, 0.99) AS p99",
-                              "max(latency_ms) AS max", "count(*) AS n").collect()[0]
-        print(f"latency at {args.rate:,.0f} msgs/s, {label} ({row.n:,} rows): "
-              f"p50 {row.p50} ms, p99 {row.p99} ms, max {row.max} ms")
+    for key, label, rows in (
+        ("latency_steady", "steady window", latencies.where(window)),
+        ("latency_all", "including the final batches", latencies),
+    ):
+        row = rows.selectExpr(
+            "percentile_approx(latency_ms, 0.5) AS p50",
+            "percentile_approx(latency_ms, 0.99) AS p99",
+            "max(latency_ms) AS max",
+            "count(*) AS n",
+        ).collect()[0]
+        print(
+            f"latency at {args.rate:,.0f} msgs/s, {label} ({row.n:,} rows): "
+            f"p50 {row.p50} ms, p99 {row.p99} ms, max {row.max} ms"
+        )
         result[key] = {"p50_ms": row.p50, "p99_ms": row.p99, "max_ms": row.max, "rows": row.n}
     print(f"worker RSS during the latency run {rss:,.0f} MiB")
     spark.stop()

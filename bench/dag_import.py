@@ -32,8 +32,9 @@ print(json.dumps({{"seconds": time.perf_counter() - started,
 
 
 def timed(body: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", _TIMED.format(body=body)], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMED.format(body=body)], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

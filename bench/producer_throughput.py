@@ -38,18 +38,32 @@ def main() -> None:
     parser.add_argument("--json", help="write the results as JSON to this file")
     args = parser.parse_args()
     kafka = get_config().kafka
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"compression {args.compression}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"compression {args.compression}"
+    )
 
     simulator = FleetSimulator(vessels=200, hours=48, seed=1, interval_scale=1)
     prebuilt = list(itertools.islice(simulator.events(), args.events))
     with BenchTopics(kafka, "producer") as topics:
         prebuilt_rate = run("pre-built simulator events", prebuilt, kafka, topics.names, args.compression)
         live = FleetSimulator(vessels=200, hours=48, seed=2, interval_scale=1).events()
-        live_rate = run("simulator generating while producing", itertools.islice(live, args.events), kafka,
-                        topics.names, args.compression)
-    write_json(args.json, {"events": args.events, "compression": args.compression,
-                           "prebuilt_msgs_per_s": prebuilt_rate, "live_msgs_per_s": live_rate})
+        live_rate = run(
+            "simulator generating while producing",
+            itertools.islice(live, args.events),
+            kafka,
+            topics.names,
+            args.compression,
+        )
+    write_json(
+        args.json,
+        {
+            "events": args.events,
+            "compression": args.compression,
+            "prebuilt_msgs_per_s": prebuilt_rate,
+            "live_msgs_per_s": live_rate,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench_report import render_block, replace_block
@@ -45,27 +45,43 @@ class Step:
 
 # In run order: the idle stack first, before anything else has run.
 STEPS: dict[str, Step] = {
-    "stack": Step("stack_footprint.py", "stack", {"quick": ["--settle", "5", "--running-only"],
-                                                  "full": ["--settle", "30", "--running-only"]}),
-    "producer": Step("producer_throughput.py", "kafka", {"quick": ["--events", "20000"],
-                                                         "full": ["--events", "300000"]}),
-    "bronze": Step("bronze_throughput.py", "kafka", {
-        "quick": ["--messages", "40000", "--batch", "10000", "--rate", "1000", "--seconds", "5"],
-        "full": ["--messages", "1000000", "--batch", "200000", "--rate", "5000", "--seconds", "60"]}),
+    "stack": Step(
+        "stack_footprint.py",
+        "stack",
+        {"quick": ["--settle", "5", "--running-only"], "full": ["--settle", "30", "--running-only"]},
+    ),
+    "producer": Step(
+        "producer_throughput.py", "kafka", {"quick": ["--events", "20000"], "full": ["--events", "300000"]}
+    ),
+    "bronze": Step(
+        "bronze_throughput.py",
+        "kafka",
+        {
+            "quick": ["--messages", "40000", "--batch", "10000", "--rate", "1000", "--seconds", "5"],
+            "full": ["--messages", "1000000", "--batch", "200000", "--rate", "5000", "--seconds", "60"],
+        },
+    ),
     "silver": Step("silver_throughput.py", None, {"quick": ["--rows", "50000"], "full": ["--rows", "10000000"]}),
-    "emissions": Step("emissions_throughput.py", None, {"quick": ["--rows", "50000"],
-                                                        "full": ["--rows", "10000000"]}),
-    "zorder": Step("zorder_skipping.py", None, {
-        "quick": ["--appends", "10", "--rows-per-append", "20000", "--vessels", "200", "--max-file-mib", "0.1"],
-        "full": ["--appends", "40", "--rows-per-append", "100000", "--vessels", "2000", "--max-file-mib", "2"]}),
+    "emissions": Step("emissions_throughput.py", None, {"quick": ["--rows", "50000"], "full": ["--rows", "10000000"]}),
+    "zorder": Step(
+        "zorder_skipping.py",
+        None,
+        {
+            "quick": ["--appends", "10", "--rows-per-append", "20000", "--vessels", "200", "--max-file-mib", "0.1"],
+            "full": ["--appends", "40", "--rows-per-append", "100000", "--vessels", "2000", "--max-file-mib", "2"],
+        },
+    ),
     "dag_import": Step("dag_import.py", None, {"quick": ["--repeat", "1"], "full": ["--repeat", "5"]}),
-    "pipeline": Step("pipeline_day.py", "kafka", {"quick": ["--vessels", "5", "--hours", "24"],
-                                                  "full": ["--vessels", "200", "--hours", "24"]}),
+    "pipeline": Step(
+        "pipeline_day.py",
+        "kafka",
+        {"quick": ["--vessels", "5", "--hours", "24"], "full": ["--vessels", "200", "--hours", "24"]},
+    ),
 }
 
 
 def machine() -> dict:
-    from maritimeiq.stack.kafka import java_binary
+    from maritime_stack.kafka import java_binary
 
     cpu = Path("/proc/cpuinfo").read_text()
     model = re.search(r"^model name\s*:\s*(.+)$", cpu, re.M)
@@ -78,12 +94,15 @@ def machine() -> dict:
         "cpu_model": model.group(1).strip() if model else platform.processor() or "unknown CPU",
         "arch": platform.machine(),
         "cores": os.cpu_count(),
-        "ram_gib": memory["MemTotal"] / 1024 ** 2,
-        "swap_gib": memory.get("SwapTotal", 0) / 1024 ** 2,
+        "ram_gib": memory["MemTotal"] / 1024**2,
+        "swap_gib": memory.get("SwapTotal", 0) / 1024**2,
         "os": os_name.group(1) if os_name else platform.system(),
         "kernel": platform.release(),
-        "java": (f"{'OpenJDK' if java_version.group(1) == 'openjdk' else java_version.group(1)} "
-                 f"{java_version.group(2)}") if java_version else java.splitlines()[0],
+        "java": (
+            f"{'OpenJDK' if java_version.group(1) == 'openjdk' else java_version.group(1)} {java_version.group(2)}"
+        )
+        if java_version
+        else java.splitlines()[0],
         "python": platform.python_version(),
         "host": platform.node(),
     }
@@ -94,8 +113,9 @@ def revision() -> str | None:
     head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     if head.returncode != 0:
         return None
-    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                             capture_output=True, text=True).stdout.strip()
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     return head.stdout.strip() + ("+changes" if changed else "")
 
 
@@ -105,8 +125,8 @@ def stack_running() -> bool:
 
 
 def broker_ready() -> bool:
+    from maritime_stack import kafka as kafka_stack
     from maritimeiq.config import get_config
-    from maritimeiq.stack import kafka as kafka_stack
 
     return kafka_stack.is_ready(get_config())
 
@@ -120,8 +140,11 @@ def run_step(name: str, step: Step, scale: str, work: Path) -> dict:
     process = subprocess.Popen(command, cwd=ROOT)
     with PeakSampler(lambda: {"tree": tree_rss_mib(process.pid)}) as sampler:
         code = process.wait()
-    entry = {"command": [str(Path(command[1]).relative_to(ROOT)), *command[2:-2]],
-             "wall_seconds": time.perf_counter() - started, "peak_rss_mib": sampler.peak["tree"]}
+    entry = {
+        "command": [str(Path(command[1]).relative_to(ROOT)), *command[2:-2]],
+        "wall_seconds": time.perf_counter() - started,
+        "peak_rss_mib": sampler.peak["tree"],
+    }
     result = json.loads(result_file.read_text()) if result_file.exists() else None
     if code == 0 and result is not None:
         return {**entry, "status": "ok", "result": result}
@@ -134,14 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=("quick", "full"), default="full")
     parser.add_argument("--only", nargs="+", choices=list(STEPS), help="run only these benchmarks")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--markdown", type=Path, help="file with the bench markers to rewrite "
-                                                     "(default: BENCHMARKS.md for full runs, none for quick ones)")
+    where.add_argument(
+        "--markdown",
+        type=Path,
+        help="file with the bench markers to rewrite (default: BENCHMARKS.md for full runs, none for quick ones)",
+    )
     where.add_argument("--no-markdown", action="store_true", help="rewrite no file")
     args = parser.parse_args(argv)
     markdown = None if args.no_markdown else args.markdown or (ROOT / "BENCHMARKS.md" if args.scale == "full" else None)
 
     load_before = list(os.getloadavg())
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     started = time.perf_counter()
     info = machine()
     suffix = ("" if args.scale == "full" else f"-{args.scale}") + "".join(f"-{name}" for name in args.only or ())
@@ -162,10 +188,17 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = run_step(name, step, args.scale, Path(work))
             print(f"### {name}: {results[name]['status']} {results[name].get('reason', '')}", flush=True)
 
-    run = {"scale": args.scale, "date": f"{started_at:%Y-%m-%d}", "started": started_at.isoformat(),
-           "wall_seconds": time.perf_counter() - started, "machine": info, "load_before": load_before,
-           "revision": revision(),
-           "results_file": str(results_file.relative_to(ROOT)), "benchmarks": results}
+    run = {
+        "scale": args.scale,
+        "date": f"{started_at:%Y-%m-%d}",
+        "started": started_at.isoformat(),
+        "wall_seconds": time.perf_counter() - started,
+        "machine": info,
+        "load_before": load_before,
+        "revision": revision(),
+        "results_file": str(results_file.relative_to(ROOT)),
+        "benchmarks": results,
+    }
     RESULTS.mkdir(exist_ok=True)
     results_file.write_text(json.dumps(run, indent=2, default=str) + "\n")
     block = render_block(run)

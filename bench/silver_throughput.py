@@ -14,14 +14,15 @@ import platform
 import shutil
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from benchlib import write_json
 from maritime_jobs.silver_ais import promote
 from maritime_jobs.silver_common import extract
+from maritimeiq import catalog
 from maritimeiq.spark import get_spark
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 # Every fix (10 M rows = 5,000 fixes per vessel, 14 h) arrived before this hour ends.
 INGESTED = START + timedelta(hours=20)
 
@@ -33,22 +34,41 @@ def build_bronze(spark, path: str, rows: int) -> None:
     vessel = n % 2000
     fix = F.floor(n / 2000)
     lat = F.lit(54.0) + vessel / 1000.0 + fix * 0.0005
-    payload = F.to_json(F.struct(
-        F.lit("ais_position").alias("event_type"), F.lit(1).alias("schema_version"), F.lit("bench").alias("source"),
-        F.date_format(F.lit(START) + F.make_interval(secs=fix * 10), "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("event_time"),
-        F.format_string("%09d", F.lit(219000000) + vessel).alias("mmsi"), F.lit(1).alias("msg_type"),
-        F.lit("A").alias("ais_class"),
-        F.when(n % 100 == 0, F.lit(95.0)).otherwise(lat).alias("latitude"),  # ~1 % out of range
-        (F.lit(10.0) + vessel / 1000.0).alias("longitude"), F.lit(10.0).alias("sog_kn"),
-        F.lit(90.0).alias("cog_deg"), F.lit(0).alias("nav_status"),
-    ))
+    payload = F.to_json(
+        F.struct(
+            F.lit("ais_position").alias("event_type"),
+            F.lit(1).alias("schema_version"),
+            F.lit("bench").alias("source"),
+            F.date_format(F.lit(START) + F.make_interval(secs=fix * 10), "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias(
+                "event_time"
+            ),
+            F.format_string("%09d", F.lit(219000000) + vessel).alias("mmsi"),
+            F.lit(1).alias("msg_type"),
+            F.lit("A").alias("ais_class"),
+            F.when(n % 100 == 0, F.lit(95.0)).otherwise(lat).alias("latitude"),  # ~1 % out of range
+            (F.lit(10.0) + vessel / 1000.0).alias("longitude"),
+            F.lit(10.0).alias("sog_kn"),
+            F.lit(90.0).alias("cog_deg"),
+            F.lit(0).alias("nav_status"),
+        )
+    )
     ingest = F.lit(INGESTED + timedelta(minutes=30))
-    (spark.range(rows).select(
-        F.lit(None).cast("binary").alias("key"), payload.cast("binary").alias("value"),
-        F.lit("maritime.ais.data").alias("topic"), (vessel % 12).cast("int").alias("partition"),
-        n.alias("offset"), ingest.alias("kafka_timestamp"), ingest.alias("ingest_time"),
-        F.to_date(ingest).alias("ingest_date"))
-     .write.format("delta").partitionBy("ingest_date").save(path))
+    (
+        spark.range(rows)
+        .select(
+            F.lit(None).cast("binary").alias("key"),
+            payload.cast("binary").alias("value"),
+            F.lit(catalog.AIS_TOPIC).alias("topic"),
+            (vessel % 12).cast("int").alias("partition"),
+            n.alias("offset"),
+            ingest.alias("kafka_timestamp"),
+            ingest.alias("ingest_time"),
+            F.to_date(ingest).alias("ingest_date"),
+        )
+        .write.format("delta")
+        .partitionBy("ingest_date")
+        .save(path)
+    )
 
 
 def main() -> None:
@@ -57,26 +77,37 @@ def main() -> None:
     parser.add_argument("--json", help="write the results as JSON to this file")
     args = parser.parse_args()
     spark = get_spark("silver-bench")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; shuffle partitions "
-          f"{spark.conf.get('spark.sql.shuffle.partitions')}, driver memory {spark.conf.get('spark.driver.memory')}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; shuffle partitions "
+        f"{spark.conf.get('spark.sql.shuffle.partitions')}, driver memory {spark.conf.get('spark.driver.memory')}"
+    )
     runs = []
     for rows in args.rows:
         work = tempfile.mkdtemp(prefix="silver-bench-")
         try:
             print(f"building {rows:,} Bronze rows", flush=True)
-            build_bronze(spark, f"{work}/bronze", rows)
+            bronze_path = catalog.BRONZE_AIS_DATA.path(work)
+            build_bronze(spark, bronze_path, rows)
             print("promoting", flush=True)
             started = time.perf_counter()
-            record = promote(spark, extract(spark, f"{work}/bronze", INGESTED, INGESTED + timedelta(hours=1)),
-                             f"{work}/silver", INGESTED)
+            bronze = extract(spark, bronze_path, INGESTED, INGESTED + timedelta(hours=1))
+            record = promote(spark, bronze, work, INGESTED)
             elapsed = time.perf_counter() - started
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        print(f"{rows:>11,} Bronze rows -> valid {record['valid']:,}, quarantined {record['quarantined']:,}, "
-              f"duplicates {record['duplicates']:,} in {elapsed:,.0f} s = {rows / elapsed * 60:,.0f} rows/min",
-              flush=True)
-        runs.append({"rows": rows, "seconds": elapsed, "rows_per_min": rows / elapsed * 60,
-                     **{k: record[k] for k in ("valid", "quarantined", "duplicates")}})
+        print(
+            f"{rows:>11,} Bronze rows -> valid {record['valid']:,}, quarantined {record['quarantined']:,}, "
+            f"duplicates {record['duplicates']:,} in {elapsed:,.0f} s = {rows / elapsed * 60:,.0f} rows/min",
+            flush=True,
+        )
+        runs.append(
+            {
+                "rows": rows,
+                "seconds": elapsed,
+                "rows_per_min": rows / elapsed * 60,
+                **{k: record[k] for k in ("valid", "quarantined", "duplicates")},
+            }
+        )
     write_json(args.json, {"runs": runs})
 
 

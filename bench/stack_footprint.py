@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from benchlib import group_rss_mib, write_json
+from maritime_stack import airflow as airflow_stack
+from maritime_stack import kafka as kafka_stack
+from maritime_stack import mlflow as mlflow_stack
 from maritime_streaming import supervisor as bronze
-from maritimeiq.stack import airflow as airflow_stack
-from maritimeiq.stack import kafka as kafka_stack
-from maritimeiq.stack import mlflow as mlflow_stack
 
 MARITIME = str(Path(sys.executable).parent / "maritime")
 
@@ -43,8 +43,10 @@ def main() -> None:
         print(f"stack start (warm): {time.monotonic() - t0:.0f}s")
     try:
         time.sleep(args.settle)
-        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-              f"Python {platform.python_version()}")
+        print(
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}"
+        )
         print(f"{'component':24} {'processes':>9} {'RSS MiB':>9}")
         components = []
         for proc in processes:

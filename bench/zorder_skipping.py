@@ -23,15 +23,17 @@ import argparse
 import shutil
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 from benchlib import write_json
-from maritime_jobs.delta_maintenance import TableSpec, optimize
+from maritime_jobs.delta_maintenance import optimize
+from maritimeiq import catalog
 from maritimeiq.spark import get_spark
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
-SPEC = TableSpec(table="silver/ais_positions", partition_column="event_date", zorder_by=("mmsi", "event_time"),
-                 recent_days=None)
+START = datetime(2026, 11, 1, tzinfo=UTC)
+# The catalog's positions table, optimized whole: every appended hour is in the window.
+POSITIONS = replace(catalog.SILVER_AIS_POSITIONS, recent_days=None)
 
 
 def append_hour(spark, path: str, hour: int, rows: int, vessels: int) -> None:
@@ -42,18 +44,34 @@ def append_hour(spark, path: str, hour: int, rows: int, vessels: int) -> None:
     vessel, fix = n % vessels, F.floor(n / vessels)
     spacing_s = 3600.0 * vessels / rows
     event_time = F.timestamp_seconds(F.lit(START.timestamp() + hour * 3600) + fix * spacing_s)
-    (spark.range(rows).select(
-        F.format_string("%09d", F.lit(219000000) + vessel).alias("mmsi"), event_time.alias("event_time"),
-        F.to_date(event_time).alias("event_date"), F.lit(1).alias("msg_type"), F.lit("ship").alias("mmsi_class"),
-        (F.lit(54.0) + vessel / 1000.0 + (hour * 3600 + fix * spacing_s) * 1e-6).alias("latitude"),
-        (F.lit(10.0) + vessel / 1000.0).alias("longitude"), F.lit(12.0).alias("sog_kn"), F.lit(90.0).alias("cog_deg"),
-        F.lit(0).alias("nav_status"), F.lit("bench").alias("source"), (vessel % 12).cast("int").alias("partition"),
-        (F.lit(hour * rows) + n).alias("offset"), (event_time + F.expr("INTERVAL 2 MINUTES")).alias("ingest_time"))
-     .write.format("delta").mode("append").partitionBy("event_date").save(path))
+    (
+        spark.range(rows)
+        .select(
+            F.format_string("%09d", F.lit(219000000) + vessel).alias("mmsi"),
+            event_time.alias("event_time"),
+            F.to_date(event_time).alias("event_date"),
+            F.lit(1).alias("msg_type"),
+            F.lit("ship").alias("mmsi_class"),
+            (F.lit(54.0) + vessel / 1000.0 + (hour * 3600 + fix * spacing_s) * 1e-6).alias("latitude"),
+            (F.lit(10.0) + vessel / 1000.0).alias("longitude"),
+            F.lit(12.0).alias("sog_kn"),
+            F.lit(90.0).alias("cog_deg"),
+            F.lit(0).alias("nav_status"),
+            F.lit("bench").alias("source"),
+            (vessel % 12).cast("int").alias("partition"),
+            (F.lit(hour * rows) + n).alias("offset"),
+            (event_time + F.expr("INTERVAL 2 MINUTES")).alias("ingest_time"),
+        )
+        .write.format("delta")
+        .mode("append")
+        .partitionBy("event_date")
+        .save(path)
+    )
 
 
 def files_read(frame) -> int:
     """Files the executed scans read (after `frame` ran an action)."""
+
     def walk(node) -> int:
         kind = node.getClass().getSimpleName()
         if kind == "AdaptiveSparkPlanExec":
@@ -71,12 +89,20 @@ def files_read(frame) -> int:
 def vessel_query(spark, path: str, mmsi: str) -> dict:
     from pyspark.sql import functions as F
 
-    frame = (spark.read.format("delta").load(path).where(F.col("mmsi") == mmsi)
-             .select("event_time", "latitude", "longitude", F.input_file_name().alias("file")))
+    frame = (
+        spark.read.format("delta")
+        .load(path)
+        .where(F.col("mmsi") == mmsi)
+        .select("event_time", "latitude", "longitude", F.input_file_name().alias("file"))
+    )
     started = time.perf_counter()
     rows = frame.collect()
-    return {"rows": len(rows), "files_read": files_read(frame), "files_with_matches": len({r.file for r in rows}),
-            "seconds": time.perf_counter() - started}
+    return {
+        "rows": len(rows),
+        "files_read": files_read(frame),
+        "files_with_matches": len({r.file for r in rows}),
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def table_files(spark, path: str) -> int:
@@ -96,7 +122,7 @@ def main() -> None:
     spark = get_spark("zorder-bench")
     spark.conf.set("spark.databricks.delta.optimize.maxFileSize", str(int(args.max_file_mib * 1024 * 1024)))
     work = tempfile.mkdtemp(prefix="zorder-bench-")
-    path = f"{work}/{SPEC.table}"
+    path = POSITIONS.path(work)
     target = f"{219000000 + args.vessels // 2:09d}"
     try:
         for hour in range(args.appends):
@@ -105,31 +131,48 @@ def main() -> None:
                 print(f"appended {hour + 1} of {args.appends} hours", flush=True)
         files_before = table_files(spark, path)
         before = vessel_query(spark, path, target)
-        print(f"before OPTIMIZE: {files_before} files; mmsi = {target}: {before['rows']} rows, read "
-              f"{before['files_read']} files ({before['files_with_matches']} with matches) "
-              f"in {before['seconds']:.1f} s", flush=True)
+        print(
+            f"before OPTIMIZE: {files_before} files; mmsi = {target}: {before['rows']} rows, read "
+            f"{before['files_read']} files ({before['files_with_matches']} with matches) "
+            f"in {before['seconds']:.1f} s",
+            flush=True,
+        )
         from delta.tables import DeltaTable
 
         started = time.perf_counter()
-        optimize(DeltaTable.forPath(spark, path), SPEC, date(2026, 11, 2))
+        optimize(DeltaTable.forPath(spark, path), POSITIONS, date(2026, 11, 2))
         optimize_seconds = time.perf_counter() - started
         files_after = table_files(spark, path)
         after = vessel_query(spark, path, target)
-        print(f"OPTIMIZE ZORDER BY (mmsi, event_time) in {optimize_seconds:.1f} s: {files_after} files; "
-              f"mmsi = {target}: {after['rows']} rows, read {after['files_read']} files "
-              f"({after['files_with_matches']} with matches) in {after['seconds']:.1f} s", flush=True)
+        print(
+            f"OPTIMIZE ZORDER BY (mmsi, event_time) in {optimize_seconds:.1f} s: {files_after} files; "
+            f"mmsi = {target}: {after['rows']} rows, read {after['files_read']} files "
+            f"({after['files_with_matches']} with matches) in {after['seconds']:.1f} s",
+            flush=True,
+        )
         if after["rows"] != before["rows"]:
             raise RuntimeError(f"OPTIMIZE changed the query's result: {before['rows']} rows, then {after['rows']}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    write_json(args.json, {
-        "rows": args.appends * args.rows_per_append, "appends": args.appends, "vessels": args.vessels,
-        "max_file_mib": args.max_file_mib, "mmsi": target, "files_before": files_before, "files_after": files_after,
-        "files_read_before": before["files_read"], "files_read_after": after["files_read"],
-        "files_with_matches_before": before["files_with_matches"],
-        "files_with_matches_after": after["files_with_matches"], "query_seconds_before": before["seconds"],
-        "query_seconds_after": after["seconds"], "optimize_seconds": optimize_seconds,
-    })
+    write_json(
+        args.json,
+        {
+            "rows": args.appends * args.rows_per_append,
+            "appends": args.appends,
+            "vessels": args.vessels,
+            "max_file_mib": args.max_file_mib,
+            "mmsi": target,
+            "files_before": files_before,
+            "files_after": files_after,
+            "files_read_before": before["files_read"],
+            "files_read_after": after["files_read"],
+            "files_with_matches_before": before["files_with_matches"],
+            "files_with_matches_after": after["files_with_matches"],
+            "query_seconds_before": before["seconds"],
+            "query_seconds_after": after["seconds"],
+            "optimize_seconds": optimize_seconds,
+        },
+    )
 
 
 if __name__ == "__main__":
