@@ -10,19 +10,25 @@ BIN := $(VENV)/bin
 JARS_STAMP := var/jars/.stamp
 VENV_STAMP := $(VENV)/.stamp
 
-.PHONY: help setup system-deps python-deps jars lock up down status demo test test-unit test-integration audit lint compose-plugin bench clean
+.PHONY: help setup system-deps test-deps python-deps jars lock up down status demo test test-unit test-integration audit lint compose-plugin bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: system-deps python-deps jars compose-plugin  ## install everything the platform needs on this machine
+setup: system-deps python-deps jars  ## install what the platform needs to run (JDK, Maven, the locked Python set, jars)
 
-system-deps:  ## Debian packages: a JDK 17+, Maven; promtool and Chromium with its driver for the tests
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v promtool >/dev/null \
-	    || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-	  echo "installing openjdk-17-jdk-headless, maven, prometheus (promtool), chromium, chromium-driver"; \
+system-deps:  ## Debian packages the platform runs on: a JDK 17+ and Maven
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+	  echo "installing openjdk-17-jdk-headless, maven"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    openjdk-17-jdk-headless maven prometheus chromium chromium-driver; \
+	    openjdk-17-jdk-headless maven; \
+	fi
+
+test-deps: compose-plugin  ## test-only tools: promtool, Chromium with its driver, the docker compose plugin
+	@if ! command -v promtool >/dev/null || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "installing prometheus (promtool), chromium, chromium-driver for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    prometheus chromium chromium-driver; \
 	fi
 
 compose-plugin:  ## `docker compose` for the compose-file test, built from its Go module when the plugin is missing
@@ -70,7 +76,7 @@ status:  ## health of each component
 demo: setup  ## set up, start the stack and run the main pipeline
 	$(BIN)/maritime demo
 
-test: setup  ## the whole test suite (starts the services it needs)
+test: setup test-deps  ## the whole test suite (starts the services it needs)
 	$(BIN)/pytest
 
 audit: python-deps  ## secrets scan of tracked files and dependency vulnerability audit (run by CI)
@@ -81,10 +87,10 @@ lint: python-deps  ## ruff lint and format check of the tree, mypy on the runtim
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test-unit: setup
+test-unit: setup test-deps
 	$(BIN)/pytest -m "not integration"
 
-test-integration: setup
+test-integration: setup test-deps
 	$(BIN)/pytest -m integration
 
 bench: setup  ## every benchmark (SCALE=full, or quick to check the harness); JSON in bench/results/, table in BENCHMARKS.md
