@@ -17,11 +17,12 @@ help:  ## list targets
 
 setup: system-deps python-deps jars  ## install what the platform needs to run (JDK, Maven, the locked Python set, jars)
 
-system-deps:  ## Debian packages the platform runs on: a JDK 17+ and Maven
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
-	  echo "installing openjdk-17-jdk-headless, maven"; \
+system-deps:  ## Debian packages the platform runs on: a JDK 17+, Maven, the PostgreSQL server (Airflow's metadata)
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null \
+	    || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	  echo "installing openjdk-17-jdk-headless, maven, postgresql"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    openjdk-17-jdk-headless maven; \
+	    openjdk-17-jdk-headless maven postgresql; \
 	fi
 
 test-deps: compose-plugin  ## test-only tools: promtool, Chromium with its driver, the docker compose plugin

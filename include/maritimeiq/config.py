@@ -164,8 +164,21 @@ class LakeConfig(_StrictModel):
         return f"{self.checkpoint_root.rstrip('/')}/{name}"
 
 
+class PostgresConfig(_StrictModel):
+    """The PostgreSQL server the local stack starts in its own folder (Debian's binaries)."""
+
+    host: str = "127.0.0.1"
+    port: int = 5433  # beside a system server on 5432
+    state_dir: str = "var/postgres"
+    max_connections: int = 200
+
+
 class AirflowConfig(_StrictModel):
     home: str
+    # The metadata database: the local stack's PostgreSQL, or SQLite in the Airflow home
+    # (one writer at a time: `airflow dags test`, not a running scheduler beside the CLI).
+    # A `database_url` (a server of your own) takes precedence over both.
+    database: Literal["postgres", "sqlite"] = "postgres"
     database_url: str = ""
     api_host: str = "127.0.0.1"
     api_port: int = 8080
@@ -176,8 +189,9 @@ class AirflowConfig(_StrictModel):
     def api_url(self) -> str:
         return f"http://{self.api_host}:{self.api_port}"
 
-    def sql_alchemy_conn(self) -> str:
-        return self.database_url or f"sqlite:///{Path(self.home) / 'airflow.db'}"
+    @property
+    def uses_local_postgres(self) -> bool:
+        return not self.database_url and self.database == "postgres"
 
 
 class MlflowConfig(_StrictModel):
@@ -268,6 +282,7 @@ class PlatformConfig(_StrictModel):
     spark: SparkConfig
     lake: LakeConfig
     airflow: AirflowConfig
+    postgres: PostgresConfig = PostgresConfig()
     mlflow: MlflowConfig
     serving: ServingConfig
     alerting: AlertingConfig = AlertingConfig()
@@ -280,6 +295,7 @@ class PlatformConfig(_StrictModel):
         data["lake"]["root"] = _absolute(self.lake.root)
         data["lake"]["checkpoint_root"] = _absolute(self.lake.checkpoint_root)
         data["airflow"]["home"] = _absolute(self.airflow.home)
+        data["postgres"]["state_dir"] = _absolute(self.postgres.state_dir)
         data["mlflow"]["backend_store_uri"] = (
             self.mlflow.backend_store_uri or f"sqlite:///{var / 'mlflow' / 'mlflow.db'}"
         )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from maritime_stack import VENV_BIN
 from maritime_stack import mlflow as mlflow_stack
+from maritime_stack import postgres as postgres_stack
 from maritime_stack.airflow_api import AirflowClient
 from maritimeiq.config import PROJECT_ROOT, PlatformConfig
 from maritimeiq.process import ManagedProcess, wait_until
@@ -111,7 +112,7 @@ def airflow_env(config: PlatformConfig, base: dict[str, str] | None = None) -> d
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(config)),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{config.airflow.api_url}/execution/",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": config.airflow.sql_alchemy_conn(),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_database_url(config),
             "AIRFLOW__API__HOST": config.airflow.api_host,
             "AIRFLOW__API__PORT": str(config.airflow.api_port),
             "AIRFLOW__API__BASE_URL": config.airflow.api_url,
@@ -137,6 +138,16 @@ def airflow_env(config: PlatformConfig, base: dict[str, str] | None = None) -> d
         }
     )
     return env
+
+
+def metadata_database_url(config: PlatformConfig) -> str:
+    """Airflow's metadata database: a URL of the user's own, the stack's PostgreSQL, or
+    SQLite in the Airflow home."""
+    if config.airflow.database_url:
+        return config.airflow.database_url
+    if config.airflow.uses_local_postgres:
+        return postgres_stack.url(config, "airflow")
+    return f"sqlite:///{_home(config) / 'airflow.db'}"
 
 
 def api_client(config: PlatformConfig) -> AirflowClient:

@@ -110,6 +110,13 @@ class AirflowClient:
         query = urllib.parse.urlencode([("limit", 100), *(("state", s) for s in states)])
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns?{query}")["dag_runs"]
 
+    def backfills(self, dag_id: str) -> list[dict]:
+        return self.get(f"/api/v2/backfills?dag_id={urllib.parse.quote(dag_id)}")["backfills"]
+
+    def cancel_backfill(self, backfill_id: int) -> None:
+        """Stop a backfill: its runs not yet started are not started."""
+        self._send("PUT", f"/api/v2/backfills/{backfill_id}/cancel")
+
     def wait_until_idle(self, dag_id: str, timeout: float = 1800.0, progress=None) -> None:
         """Wait until no run of the DAG is queued or running."""
         deadline = time.monotonic() + timeout

@@ -19,9 +19,12 @@ from maritimeiq.topics import apply_topics
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="maritime", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    up_parser = sub.add_parser("up", help="start Kafka, the Bronze worker, MLflow and Airflow")
+    up_parser = sub.add_parser("up", help="start PostgreSQL, Kafka, the Bronze worker, MLflow and Airflow")
     up_parser.add_argument(
-        "components", nargs="*", metavar="{kafka,bronze,mlflow,airflow}", help="start only these (default: all)"
+        "components",
+        nargs="*",
+        metavar="{postgres,kafka,bronze,mlflow,airflow}",
+        help="start only these (default: all; airflow brings the PostgreSQL holding its metadata)",
     )
     sub.add_parser("down", help="stop every process the stack started")
     status_parser = sub.add_parser("status", help="health of each component")

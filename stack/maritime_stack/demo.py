@@ -341,10 +341,14 @@ def serving_summary(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def render_serving(rows: dict[str, int], database_url: str) -> str:
+def hidden_password(database_url: str) -> str:
     import sqlalchemy as sa
 
-    where = sa.engine.make_url(database_url).render_as_string(hide_password=True)
+    return sa.engine.make_url(database_url).render_as_string(hide_password=True)
+
+
+def render_serving(rows: dict[str, int], database_url: str) -> str:
+    where = hidden_password(database_url)
     if not rows:
         return f"  Serving DB    {where}: nothing published yet"
     return "\n".join(
@@ -388,6 +392,7 @@ def demo(config: PlatformConfig) -> int:
         f"  Airflow UI    {config.airflow.api_url}  user {config.airflow.admin_user}, "
         f"password in {airflow_stack.passwords_file(config)}"
     )
+    print(f"  Airflow DB    {hidden_password(airflow_stack.metadata_database_url(config))}")
     print(f"  MLflow        {config.mlflow.tracking_uri}")
     print(f"  Delta lake    {config.lake.root}")
     print(lake_summary(config))

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from maritime_stack import airflow as airflow_stack
 from maritime_stack import kafka as kafka_stack
 from maritime_stack import mlflow as mlflow_stack
+from maritime_stack import postgres as postgres_stack
 from maritime_streaming import supervisor as bronze
 from maritimeiq.config import PlatformConfig
 from maritimeiq.process import ManagedProcess, wait_until
 from maritimeiq.topics import apply_topics
 
-STACK_COMPONENTS = ("kafka", "bronze", "mlflow", "airflow")
+STACK_COMPONENTS = ("postgres", "kafka", "bronze", "mlflow", "airflow")
 
 
 def say(message: str) -> None:
@@ -23,6 +24,9 @@ def say(message: str) -> None:
 
 def up(config: PlatformConfig, components: set[str]) -> None:
     started = time.monotonic()
+    if "postgres" in components or ("airflow" in components and config.airflow.uses_local_postgres):
+        say(f"PostgreSQL on {config.postgres.host}:{config.postgres.port} ({config.postgres.state_dir}) ...")
+        postgres_stack.start(config)
     if "kafka" in components:
         say(f"Kafka broker (KRaft) on {config.kafka.bootstrap_servers} ...")
         kafka_stack.start(config)
@@ -59,17 +63,25 @@ def down() -> None:
         stopped.append("mlflow")
     if kafka_stack.stop():
         stopped.append("kafka")
+    # Last: Airflow and MLflow were its clients.
+    if postgres_stack.stop():
+        stopped.append("postgres")
     say(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
 def status(config: PlatformConfig) -> dict[str, dict]:
+    # PostgreSQL is part of the stack when Airflow keeps its metadata there.
+    local_postgres = config.airflow.uses_local_postgres or postgres_stack.SERVER.running()
     processes: list[ManagedProcess] = [
+        *([postgres_stack.SERVER] if local_postgres else []),
         kafka_stack.BROKER,
         bronze.SUPERVISOR,
         mlflow_stack.SERVER,
         *airflow_stack.PROCESSES.values(),
     ]
     report = {p.name: {"pid": p.pid(), "log": str(p.log_file)} for p in processes}
+    if local_postgres:
+        report["postgres"]["healthy"] = report["postgres"]["pid"] is not None and postgres_stack.is_ready(config)
     report["kafka"]["healthy"] = report["kafka"]["pid"] is not None and kafka_stack.is_ready(config)
     report["bronze-worker"]["healthy"] = report["bronze-worker"]["pid"] is not None and bronze.metrics_up(
         config.bronze.metrics_port

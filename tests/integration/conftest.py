@@ -25,6 +25,8 @@ def airflow_home(tmp_path):
     """An Airflow home and lake of the test's own, its metadata DB migrated: (config, env)."""
     overrides = {
         "MARITIME__AIRFLOW__HOME": str(tmp_path / "airflow"),
+        # `airflow dags test` is the one writer of this home's metadata: SQLite serves it.
+        "MARITIME__AIRFLOW__DATABASE": "sqlite",
         "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
         "MARITIME__SPARK__DRIVER_MEMORY": "1g",
     }

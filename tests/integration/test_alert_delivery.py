@@ -75,6 +75,8 @@ def airflow_home(tmp_path, webhook):
     (dags / "alert_delivery_probe.py").write_text(textwrap.dedent(FAILING_DAG))
     overrides = {
         "MARITIME__AIRFLOW__HOME": str(tmp_path / "airflow"),
+        # `airflow dags test` is the one writer of this home's metadata: SQLite serves it.
+        "MARITIME__AIRFLOW__DATABASE": "sqlite",
         "MARITIME__LAKE__ROOT": str(tmp_path / "lake"),
         "MARITIME__ALERTING__DEDUPE_WINDOW_MINUTES": "30",
         "MARITIME__ALERTING__STATE_PATH": str(tmp_path / "alerts.sqlite"),

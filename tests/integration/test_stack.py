@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from maritime_stack import airflow as airflow_stack
-from maritime_stack.airflow_api import AirflowClient
+from maritime_stack import postgres as postgres_stack
+from maritime_stack.airflow_api import ACTIVE_STATES, AirflowClient
 from maritimeiq.config import PROJECT_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack_lifecycle]
@@ -175,6 +178,57 @@ def _ui_shows_dags_and_a_successful_run(config, client: AirflowClient, run_id: s
         browser.quit()
 
 
+def _cli_backfill_beside_the_scheduler(config, client: AirflowClient) -> None:
+    """`airflow backfill create` from the CLI while the scheduler, dag-processor and API
+    server write the same metadata database: it exits 0 and says what it created, a second
+    one for the same DAG is refused by name, and every backfill run succeeds."""
+    env = airflow_stack.airflow_env(config)
+    # reference_data is @weekly: the Sundays 8 and 15 November 2026.
+    command = [
+        str(Path(sys.executable).parent / "airflow"),
+        "backfill",
+        "create",
+        "--dag-id",
+        "reference_data",
+        "--from-date",
+        "2026-11-02T00:00:00",
+        "--to-date",
+        "2026-11-15T00:00:00",
+        "--max-active-runs",
+        "1",
+        # Runs from an earlier stack of this checkout are queued again under this backfill.
+        "--reprocess-behavior",
+        "completed",
+    ]
+    # A backfill an interrupted earlier run of this test left unfinished would refuse ours.
+    for leftover in client.backfills("reference_data"):
+        if not leftover["completed_at"]:
+            client.cancel_backfill(leftover["id"])
+    created = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    output = created.stdout + created.stderr
+    assert created.returncode == 0, output[-3000:]
+    assert "database is locked" not in output
+    announced = re.findall(r"Created backfill Dag run.*?logical_date=DateTime\((\d+), (\d+), (\d+)", output)
+    assert sorted(tuple(map(int, day)) for day in announced) == [(2026, 11, 8), (2026, 11, 15)], output[-3000:]
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode != 0 and "AlreadyRunningBackfill" in again.stdout + again.stderr, again.stdout[-2000:]
+
+    def backfill_runs() -> list[tuple[str, str]]:
+        runs = [r for r in client.runs("reference_data") if r["run_type"] == "backfill"]
+        return sorted((r["logical_date"][:10], r["state"]) for r in runs)
+
+    def newest_backfill() -> dict:
+        return max(client.backfills("reference_data"), key=lambda b: b["id"])
+
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline and (
+        not newest_backfill()["completed_at"] or any(state in ACTIVE_STATES for _, state in backfill_runs())
+    ):
+        time.sleep(5)
+    assert newest_backfill()["completed_at"], newest_backfill()
+    assert backfill_runs() == [("2026-11-08", "success"), ("2026-11-15", "success")]
+
+
 def test_stack_up_secured_then_down_leaves_nothing(platform_config, tmp_path):
     # This test owns the stack's whole lifecycle; it never passes without having run it.
     assert not airflow_stack.PROCESSES["api-server"].running(), (
@@ -214,10 +268,30 @@ def test_stack_up_secured_then_down_leaves_nothing(platform_config, tmp_path):
     client.trigger("reference_data", run_id, datetime.now(UTC).isoformat())
     assert client.wait_for_run("reference_data", run_id, timeout=600)["state"] == "success"
     _ui_shows_dags_and_a_successful_run(platform_config, client, run_id, tmp_path)
+    # Airflow keeps its metadata in the stack's own PostgreSQL, not in SQLite.
+    assert not (Path(platform_config.airflow.home) / "airflow.db").exists()
+    engine = sa.create_engine(postgres_stack.url(platform_config, "airflow"))
+    try:
+        with engine.connect() as connection:
+            states = connection.execute(
+                sa.text("SELECT state FROM dag_run WHERE dag_id = 'reference_data' AND run_id = :run_id"),
+                {"run_id": run_id},
+            ).scalars()
+            assert list(states) == ["success"]
+    finally:
+        engine.dispose()
+    _cli_backfill_beside_the_scheduler(platform_config, client)
 
     down = subprocess.run([MARITIME, "down"], capture_output=True, text=True, timeout=600)
     assert down.returncode == 0, down.stdout + down.stderr
     assert _stack_processes() == []
     assert not any(
-        _port_open(port) for port in (9092, 9093, platform_config.airflow.api_port, platform_config.mlflow.port)
+        _port_open(port)
+        for port in (
+            9092,
+            9093,
+            platform_config.airflow.api_port,
+            platform_config.mlflow.port,
+            platform_config.postgres.port,
+        )
     )
