@@ -34,10 +34,10 @@ AIS = "maritime.ais.data"
 # Few partitions: the topics' shape is not under test here.
 TOPICS = """kafka:
   topics:
-    - {name: maritime.ais.data, partitions: 2}
-    - {name: maritime.environmental.sensors, partitions: 1}
-    - {name: maritime.alerts, partitions: 1}
-    - {name: maritime.voyage.events, partitions: 1}
+    maritime.ais.data: {partitions: 2}
+    maritime.environmental.sensors: {partitions: 1}
+    maritime.alerts: {partitions: 1}
+    maritime.voyage.events: {partitions: 1}
 """
 
 
