@@ -191,9 +191,14 @@ def test_worker_recovers_from_a_broker_restart(spark, kafka_broker, topic, lake,
     worker.start()
     producer = threading.Thread(target=produce, args=(kafka_broker, topic, 40_000, 1000.0))
     producer.start()
-    time.sleep(15)
+    # Restart the broker once the worker has committed work, so recovery starts from a checkpoint;
+    # the broker is down from its stop until its start has elected leaders again.
+    deadline = time.monotonic() + 240
+    while not any(offset > 0 for offset in committed_offsets(kafka_broker, topic, range(12)).values()):
+        assert time.monotonic() < deadline, f"no offset committed before the restart:\n{worker.log()}"
+        assert worker.proc.poll() is None, f"worker exited {worker.proc.returncode}:\n{worker.log()}"
+        time.sleep(1)
     kafka_stack.stop()
-    time.sleep(5)
     kafka_stack.start(platform_config)
     producer.join()
     target = wait_for_commits(kafka_broker, topic, worker, timeout=300)
